@@ -1,0 +1,2 @@
+//! Comparison runner (placeholder until the runner lands).
+fn main() {}

@@ -1,0 +1,4 @@
+//! The shared core under both primitives: the queues and the wait/wake protocol.
+
+pub(crate) mod token_queue;
+pub(crate) mod waiter;

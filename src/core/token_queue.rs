@@ -1,0 +1,363 @@
+//! The conflating FIFO token queue: the shared-memory heart of `conflux::notify`.
+//!
+//! ```text
+//!  producers (any threads)                                    the one consumer
+//!  ───────────────────────                                    ────────────────
+//!  notify(t):
+//!   1. pending[t/64].fetch_or(bit t) ── bit was set? ─ yes ─▶ conflated: return
+//!   2. tail.fetch_add(ONE_POSITION)  ── claims position p
+//!   3. ring[p % ring_len] = t        ────────────────────────▶ poll: read ring[head];
+//!   4. wake the consumer if the tail word said SLEEPING         EMPTY? stop; else take t,
+//!                                                               write EMPTY, head += 1;
+//!                                                               clear the bits of a run of
+//!                                                               tokens with one fetch_and
+//! ```
+//!
+//! * **Conflation.** A token's pending bit is set by the notify that queues it and cleared by
+//!   the poll that delivers it, so a token is in the ring at most once and the ring, sized to
+//!   the next power of two of the capacity, can never overflow. Memory: 4 bytes of ring and
+//!   1 bit of flag per token.
+//! * **FIFO.** Positions are claimed by one `fetch_add`, so tokens are delivered in the order
+//!   they became pending. A position claimed but not yet written stops the poll there (the
+//!   notify that claimed it has not returned yet); everything behind it waits its turn.
+//! * **Publication.** Every notify, conflated or not, does a release RMW on the token's flag
+//!   word, and the poll that delivers the token clears the bit with an acquire RMW, which reads
+//!   the end of that release sequence. So whatever a producer wrote before `notify` returned is
+//!   visible once a poll has delivered the token, even when that notify was conflated into a
+//!   delivery already pending. A plain load to skip the RMW on the conflated path would lose
+//!   exactly these writes (store-to-load reordering), so the RMW stays.
+//! * **Slot reuse.** A producer may write slot `p % ring_len` only after the consumer emptied
+//!   position `p - ring_len`. Among the positions `p - ring_len ..= p` two carry the same token
+//!   (there are more positions than tokens); the later claim of it followed the clear of its
+//!   bit, which followed the pop of every earlier position. The flag RMWs (acquire on notify,
+//!   release on clear) and the tail's release sequence (every claim is an AcqRel RMW) carry that
+//!   happens-before edge to the producer of `p`.
+
+use std::cell::Cell;
+
+use crossbeam_utils::CachePadded;
+
+use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK};
+use crate::notify::{Events, NotifyError, Token};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+/// The ring's marker for "no token here".
+const EMPTY: u32 = u32::MAX;
+
+/// The largest capacity a queue accepts: tokens must fit below [`EMPTY`] in a `u32`, and the
+/// ring (the next power of two) must fit in the tail word's position bits.
+pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 29 };
+
+const FLAG_BITS: usize = u64::BITS as usize;
+
+/// State shared by the producers and the consumer of one queue.
+#[repr(C)]
+pub(crate) struct TokenQueue {
+    // Read-mostly: written once at construction (and `closed` once at the consumer's drop), so
+    // this line stays shared in every core's cache.
+    capacity: usize,
+    ring_mask: usize,
+    closed: AtomicBool,
+    ring: Box<[AtomicU32]>,
+    pending: Box<[AtomicU64]>,
+    /// Claimed positions (above `POSITION_SHIFT`) plus the SLEEPING and DISCONNECTED bits.
+    tail: CachePadded<AtomicUsize>,
+    /// Live producer handles.
+    producers: CachePadded<AtomicUsize>,
+    waiter: Waiter,
+}
+
+impl TokenQueue {
+    fn new(capacity: usize) -> TokenQueue {
+        assert!(
+            capacity > 0,
+            "the capacity of a notify queue must be non-zero"
+        );
+        assert!(
+            capacity <= MAX_CAPACITY,
+            "a notify queue holds at most {MAX_CAPACITY} tokens, {capacity} were asked for"
+        );
+        let ring_len = capacity.next_power_of_two();
+        TokenQueue {
+            capacity,
+            ring_mask: ring_len - 1,
+            closed: AtomicBool::new(false),
+            ring: (0..ring_len).map(|_| AtomicU32::new(EMPTY)).collect(),
+            pending: (0..capacity.div_ceil(FLAG_BITS))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            producers: CachePadded::new(AtomicUsize::new(1)),
+            waiter: Waiter::new(),
+        }
+    }
+
+    /// Makes `token` pending unless it already is; see the module docs for the protocol.
+    #[inline]
+    fn notify(&self, token: Token) -> Result<(), NotifyError> {
+        let index = token.index();
+        if index >= self.capacity {
+            return Err(NotifyError::OutOfRange {
+                token,
+                capacity: self.capacity,
+            });
+        }
+        // Relaxed: closing is advisory for producers (a notify racing the consumer's drop may
+        // succeed, harmlessly: the queue outlives every handle).
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(NotifyError::Closed { token });
+        }
+        let bit = 1u64 << (index % FLAG_BITS);
+        // AcqRel: Release publishes the caller's writes to the poll whose acquiring clear reads
+        // this RMW (also when conflated); Acquire receives the consumer's emptying of ring
+        // slots, which the slot-reuse argument needs.
+        let was = self.pending[index / FLAG_BITS].fetch_or(bit, Ordering::AcqRel);
+        if was & bit != 0 {
+            return Ok(());
+        }
+        // AcqRel: keeps the tail a release sequence that carries "slot emptied" from producer
+        // to producer (slot reuse), and acquires a SLEEPING announcement's registration.
+        let seen = self.tail.fetch_add(ONE_POSITION, Ordering::AcqRel);
+        let slot = &self.ring[waiter::position_of(seen) & self.ring_mask];
+        // Release: the poll that reads this index with Acquire sees everything before it.
+        slot.store(index as u32, Ordering::Release);
+        self.waiter.wake_if_announced(&self.tail, seen);
+        Ok(())
+    }
+
+    /// Delivers up to `limit` pending tokens from position `head`, oldest first; returns how
+    /// many. Must only be called by the queue's one consumer.
+    #[inline]
+    fn poll(&self, head: &Cell<usize>, events: &mut Events, limit: usize) -> usize {
+        events.clear();
+        let mut position = head.get();
+        let mut delivered = 0;
+        // A run of delivered tokens whose bits share one flag word, cleared with one RMW.
+        let mut run_word = 0;
+        let mut run_bits = 0u64;
+        while delivered < limit {
+            let slot = &self.ring[position & self.ring_mask];
+            // Acquire: pairs with the notify's Release store of the index (and its data).
+            let value = slot.load(Ordering::Acquire);
+            if value == EMPTY {
+                break;
+            }
+            // Relaxed: the next producer of this slot learns of it through the flag clear below.
+            slot.store(EMPTY, Ordering::Relaxed);
+            position = position.wrapping_add(1) & POSITION_MASK;
+            let index = value as usize;
+            let word = index / FLAG_BITS;
+            if word != run_word && run_bits != 0 {
+                self.clear_pending(run_word, run_bits);
+                run_bits = 0;
+            }
+            run_word = word;
+            run_bits |= 1 << (index % FLAG_BITS);
+            events.push(Token::new(index));
+            delivered += 1;
+        }
+        if run_bits != 0 {
+            self.clear_pending(run_word, run_bits);
+        }
+        head.set(position);
+        delivered
+    }
+
+    #[inline]
+    fn clear_pending(&self, word: usize, bits: u64) {
+        // AcqRel: Acquire reads the end of the release sequence of every notify of these
+        // tokens, conflated ones included (their writes become visible to the caller);
+        // Release publishes the EMPTY slots to the next producers (slot reuse).
+        self.pending[word].fetch_and(!bits, Ordering::AcqRel);
+    }
+
+    fn is_disconnected(&self) -> bool {
+        // Acquire: pairs with the last producer's release so its notifies are visible.
+        self.tail.load(Ordering::Acquire) & DISCONNECTED != 0
+    }
+}
+
+/// A producer handle: counts itself in `producers`, disconnects the queue when the last goes.
+pub(crate) struct TokenProducer {
+    queue: Arc<TokenQueue>,
+}
+
+impl TokenProducer {
+    #[inline]
+    pub(crate) fn notify(&self, token: Token) -> Result<(), NotifyError> {
+        self.queue.notify(token)
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.queue.capacity
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        // Acquire: a `true` answer is final and orders after the consumer's drop.
+        self.queue.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Clone for TokenProducer {
+    fn clone(&self) -> TokenProducer {
+        // Relaxed: a new handle is made from a live one, which keeps the count above zero
+        // (the same argument as `Arc::clone`).
+        self.queue.producers.fetch_add(1, Ordering::Relaxed);
+        TokenProducer {
+            queue: Arc::clone(&self.queue),
+        }
+    }
+}
+
+impl Drop for TokenProducer {
+    fn drop(&mut self) {
+        // AcqRel: the last producer must see every other producer's notifies before it
+        // publishes DISCONNECTED on their behalf.
+        if self.queue.producers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // AcqRel: Release makes all notifies visible to a consumer that sees the bit;
+            // Acquire receives a SLEEPING announcement's registration.
+            let seen = self.queue.tail.fetch_or(DISCONNECTED, Ordering::AcqRel);
+            self.queue.waiter.wake_if_announced(&self.queue.tail, seen);
+        }
+    }
+}
+
+/// The consumer handle: owns the read position, closes the queue when dropped.
+pub(crate) struct TokenConsumer {
+    queue: Arc<TokenQueue>,
+    /// The next position to read; only this handle touches it (hence `!Sync`).
+    head: Cell<usize>,
+}
+
+impl TokenConsumer {
+    /// Fills `events` with up to `limit` pending tokens, oldest first; returns how many.
+    #[inline]
+    pub(crate) fn poll(&self, events: &mut Events, limit: usize) -> usize {
+        self.queue.poll(&self.head, events, limit)
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.queue.capacity
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.queue.is_disconnected()
+    }
+
+    /// One receive attempt with the disconnect check done *before* the poll, so that a token
+    /// notified just before the last producer dropped is always delivered first.
+    /// `Some(Ok(()))`: delivered; `Some(Err(()))`: disconnected and empty; `None`: empty.
+    #[inline]
+    pub(crate) fn try_receive(&self, events: &mut Events, limit: usize) -> Option<Result<(), ()>> {
+        let disconnected = self.is_disconnected();
+        if self.poll(events, limit) > 0 {
+            Some(Ok(()))
+        } else if disconnected {
+            Some(Err(()))
+        } else {
+            None
+        }
+    }
+
+    /// The shared wait machinery, bound to this queue's tail word.
+    pub(crate) fn waiter(&self) -> (&Waiter, &AtomicUsize) {
+        (&self.queue.waiter, &self.queue.tail)
+    }
+
+    /// The position the consumer will read next (for sleep announcements).
+    pub(crate) fn head(&self) -> usize {
+        self.head.get()
+    }
+}
+
+impl Drop for TokenConsumer {
+    fn drop(&mut self) {
+        // Release: pairs with `is_closed`'s Acquire.
+        self.queue.closed.store(true, Ordering::Release);
+    }
+}
+
+/// Makes a queue for tokens `0..capacity`; panics on 0 or more than [`MAX_CAPACITY`].
+pub(crate) fn token_queue(capacity: usize) -> (TokenProducer, TokenConsumer) {
+    let queue = Arc::new(TokenQueue::new(capacity));
+    (
+        TokenProducer {
+            queue: Arc::clone(&queue),
+        },
+        TokenConsumer {
+            queue,
+            head: Cell::new(0),
+        },
+    )
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn indices(events: &Events) -> Vec<usize> {
+        events.iter().map(Token::index).collect()
+    }
+
+    #[test]
+    fn ring_is_the_next_power_of_two_and_flags_one_bit_per_token() {
+        let (producer, _consumer) = token_queue(4097);
+        assert_eq!(producer.queue.ring.len(), 8192);
+        assert_eq!(producer.queue.pending.len(), 65);
+    }
+
+    #[test]
+    fn the_ring_wraps_many_times_without_losing_order() {
+        let (producer, consumer) = token_queue(3);
+        let mut events = Events::with_capacity(3);
+        for round in 0..50 {
+            let order = [round % 3, (round + 1) % 3, (round + 2) % 3];
+            for index in order {
+                producer.notify(Token::new(index)).unwrap();
+            }
+            assert_eq!(consumer.poll(&mut events, 2), 2);
+            assert_eq!(indices(&events), &order[..2]);
+            assert_eq!(consumer.poll(&mut events, usize::MAX), 1);
+            assert_eq!(indices(&events), &order[2..]);
+        }
+    }
+
+    #[test]
+    fn runs_in_one_flag_word_and_across_words_are_all_cleared() {
+        let (producer, consumer) = token_queue(200);
+        let mut events = Events::with_capacity(200);
+        let order = [1, 2, 70, 71, 3, 199, 0];
+        for index in order {
+            producer.notify(Token::new(index)).unwrap();
+        }
+        consumer.poll(&mut events, usize::MAX);
+        assert_eq!(indices(&events), order);
+        assert!(producer
+            .queue
+            .pending
+            .iter()
+            .all(|w| w.load(Ordering::Relaxed) == 0));
+        for index in order {
+            producer.notify(Token::new(index)).unwrap();
+        }
+        consumer.poll(&mut events, usize::MAX);
+        assert_eq!(indices(&events), order);
+    }
+
+    #[test]
+    fn positions_wrap_at_the_position_mask() {
+        let (producer, consumer) = token_queue(2);
+        let start = POSITION_MASK - 1;
+        producer
+            .queue
+            .tail
+            .store(start << waiter::POSITION_SHIFT, Ordering::Relaxed);
+        consumer.head.set(start);
+        let mut events = Events::with_capacity(2);
+        for round in 0..4 {
+            producer.notify(Token::new(round % 2)).unwrap();
+            assert_eq!(consumer.poll(&mut events, usize::MAX), 1);
+            assert_eq!(indices(&events), [round % 2]);
+        }
+    }
+}

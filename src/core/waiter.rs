@@ -1,0 +1,189 @@
+//! The wait/wake core: how a single consumer goes to sleep without losing a wake-up, and how
+//! producers wake it without paying for it on their fast path.
+//!
+//! ```text
+//!   consumer                                   producer
+//!   ────────                                   ────────
+//!   poll: empty                                claims a position: tail.fetch_add  ──┐
+//!   register(thread or task waker)             publishes the item                  │ the value
+//!   announce: tail.fetch_or(SLEEPING) ──┐      if the fetch_add saw SLEEPING: ◀────┘ it returned
+//!     saw new positions or DISCONNECTED?│        tail.fetch_and(!SLEEPING); the one
+//!       withdraw and poll again         │        that cleared the bit wakes the target
+//!     else park / return Pending        │
+//!                                       └── one modification order on the tail word
+//! ```
+//!
+//! The announcement lives in the low bits of the queue's **tail word**, the word every producer
+//! already read-modify-writes to claim a position. Both sides therefore meet in the single
+//! modification order of one atomic: either the producer's claim comes first, and the consumer's
+//! `fetch_or` sees the new position and does not sleep, or the announcement comes first, and the
+//! producer's claim returns it and wakes the consumer. No Dekker fence is needed, acquire/release
+//! suffices (so loom checks it exactly), and a producer whose consumer is awake pays nothing at
+//! all: the bit test is on a value its claim returned anyway.
+
+use std::task::Waker;
+use std::time::Instant;
+
+use crossbeam_utils::Backoff;
+
+use crate::sync::{self, thread, AtomicUsize, Mutex, Ordering};
+
+/// Tail-word bit: the consumer announced that it is about to sleep.
+pub(crate) const SLEEPING: usize = 0b01;
+/// Tail-word bit: every producer handle is gone.
+pub(crate) const DISCONNECTED: usize = 0b10;
+/// Positions live above the flag bits.
+pub(crate) const POSITION_SHIFT: u32 = 2;
+/// What a producer adds to the tail word to claim one position.
+pub(crate) const ONE_POSITION: usize = 1 << POSITION_SHIFT;
+/// Positions wrap within the bits above the flags.
+pub(crate) const POSITION_MASK: usize = usize::MAX >> POSITION_SHIFT;
+
+/// The position part of a tail word.
+#[inline]
+pub(crate) fn position_of(tail_word: usize) -> usize {
+    tail_word >> POSITION_SHIFT
+}
+
+/// What a sleeping consumer is woken through.
+enum WakeTarget {
+    Thread(thread::Thread),
+    Task(Waker),
+}
+
+/// Where a single consumer leaves the means to wake it.
+///
+/// Only touched on the slow path (a consumer about to sleep, a producer that saw it announce),
+/// so a plain mutex is the simplest correct choice; it is never held while user code runs.
+pub(crate) struct Waiter {
+    target: Mutex<Option<WakeTarget>>,
+}
+
+/// The answer to an announcement.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Announce {
+    /// Nothing new was claimed and no disconnection happened: sleeping is safe, a producer
+    /// will wake the registered target.
+    Sleep,
+    /// Something changed since the consumer last looked: it must poll again.
+    Retry,
+}
+
+impl Waiter {
+    pub(crate) fn new() -> Waiter {
+        Waiter {
+            target: Mutex::new(None),
+        }
+    }
+
+    /// Registers the calling thread as the one to unpark.
+    pub(crate) fn register_current_thread(&self) {
+        let previous = sync::lock(&self.target).replace(WakeTarget::Thread(thread::current()));
+        drop(previous);
+    }
+
+    /// Registers `waker` as the one to wake, keeping the registered one if it wakes the same task.
+    pub(crate) fn register_task(&self, waker: &Waker) {
+        let mut target = sync::lock(&self.target);
+        if let Some(WakeTarget::Task(registered)) = target.as_ref() {
+            if registered.will_wake(waker) {
+                return;
+            }
+        }
+        let previous = target.replace(WakeTarget::Task(waker.clone()));
+        drop(target);
+        drop(previous);
+    }
+
+    /// Announces in `tail` that the consumer is about to sleep; it has consumed everything up to
+    /// position `head`. Register a target first.
+    pub(crate) fn announce(&self, tail: &AtomicUsize, head: usize) -> Announce {
+        // AcqRel: Acquire makes every item claimed before this RMW, and a DISCONNECTED set
+        // before it, visible to the re-poll; Release orders the registration before the bit.
+        let seen = tail.fetch_or(SLEEPING, Ordering::AcqRel);
+        if position_of(seen) != head || seen & DISCONNECTED != 0 {
+            self.withdraw(tail);
+            Announce::Retry
+        } else {
+            Announce::Sleep
+        }
+    }
+
+    /// Takes an announcement back (the consumer is awake again).
+    pub(crate) fn withdraw(&self, tail: &AtomicUsize) {
+        // Relaxed: clearing the bit only spares producers a needless wake; it publishes nothing.
+        tail.fetch_and(!SLEEPING, Ordering::Relaxed);
+    }
+
+    /// Called by a producer with the tail word its claim (or disconnect) returned, after it
+    /// published what it claimed. Wakes the consumer if that word carried an announcement.
+    #[inline]
+    pub(crate) fn wake_if_announced(&self, tail: &AtomicUsize, seen: usize) {
+        if seen & SLEEPING != 0 {
+            self.wake_announced(tail);
+        }
+    }
+
+    #[cold]
+    fn wake_announced(&self, tail: &AtomicUsize) {
+        // AcqRel: Acquire pairs with the announcement's Release so the registration is visible.
+        // Only the producer that actually clears the bit wakes: one sleep, one wake-up.
+        if tail.fetch_and(!SLEEPING, Ordering::AcqRel) & SLEEPING != 0 {
+            self.wake();
+        }
+    }
+
+    /// Wakes whatever is registered, outside the lock (a waker may run user code).
+    pub(crate) fn wake(&self) {
+        let target = sync::lock(&self.target).take();
+        match target {
+            Some(WakeTarget::Thread(thread)) => thread.unpark(),
+            Some(WakeTarget::Task(waker)) => waker.wake(),
+            None => {}
+        }
+    }
+
+    /// The blocking receive loop shared by every blocking receiver: a fast attempt, a short
+    /// bounded spin with backoff, then park until woken or until `deadline`.
+    ///
+    /// `attempt` returns `Some` when it has a result (data, or "disconnected and empty");
+    /// `head` returns the consumer's position for the announcement. Returns `None` only when
+    /// `deadline` passed with `attempt` still empty, after one last attempt.
+    pub(crate) fn block_until<R>(
+        &self,
+        tail: &AtomicUsize,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Option<R>,
+        head: impl Fn() -> usize,
+    ) -> Option<R> {
+        let backoff = Backoff::new();
+        loop {
+            if let Some(result) = attempt() {
+                return Some(result);
+            }
+            if !backoff.is_completed() {
+                sync::spin_once(&backoff);
+                continue;
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return attempt(),
+                },
+            };
+            self.register_current_thread();
+            if self.announce(tail, head()) == Announce::Retry {
+                // A producer is between claiming and publishing, or just disconnected: let it
+                // finish rather than burn the core it may need.
+                thread::yield_now();
+                continue;
+            }
+            match timeout {
+                None => thread::park(),
+                Some(left) => thread::park_timeout(left),
+            }
+            self.withdraw(tail);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Cross-thread hand-off primitives for event loops and actors.
+//!
+//! * [`notify`]: readiness notification with **conflation** and **FIFO delivery**. Producers
+//!   say "token N has something new"; the consumer learns which tokens fired, each at most
+//!   once per poll, oldest first. The data stays in your own storage.
+//!
+//! # Design
+//!
+//! ```text
+//!                         conflux::notify
+//!      Token, Events, event_queue, event_channel, LocalNotify
+//!                               │
+//!   core::token_queue: pending bits + FIFO ring of u32 token indices
+//!   core::waiter:      sleep announcements in the queue's tail word,
+//!                      thread parking or an async Waker
+//!                               │
+//!   sync: std types, or loom's under --cfg loom
+//! ```
+//!
+//! Every shared-memory protocol is described where it is implemented, with the reason for
+//! each memory ordering next to it, and is model-checked by the loom tests in `tests/`.
+//!
+//! # Example
+//!
+//! ```
+//! use conflux::notify::{event_queue, Events, Token};
+//!
+//! let (notifier, poller) = event_queue(1024);
+//! let mut events = Events::with_capacity(1024);
+//!
+//! notifier.notify(Token::new(17))?;
+//! notifier.notify(Token::new(3))?;
+//! notifier.notify(Token::new(17))?; // conflated: still pending
+//!
+//! poller.poll(&mut events);
+//! assert_eq!(events.as_slice(), &[Token::new(17), Token::new(3)]);
+//! # Ok::<(), conflux::notify::NotifyError>(())
+//! ```
+
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+mod core;
+pub mod notify;
+mod sync;

@@ -1,0 +1,442 @@
+//! [`event_channel`]: the conflating FIFO queue with blocking and async receives.
+//!
+//! Same queue as [`event_queue`](super::event_queue), plus the wait/wake core: a receiver that
+//! finds nothing spins briefly, then announces that it sleeps and parks (or returns `Pending`);
+//! a notify wakes it only when it announced, which costs a notify nothing while the receiver
+//! is awake.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::{Events, NotifyError, RecvError, RecvTimeoutError, Token, TryRecvError};
+use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
+use crate::core::waiter::Announce;
+
+/// Makes a channel for tokens `0..max_tokens`: any number of [`Sender`]s, one [`Receiver`]
+/// that can block, time out, or `.await`.
+///
+/// # Panics
+///
+/// Like [`event_queue`](super::event_queue): if `max_tokens` is 0 or above the limit.
+///
+/// # Examples
+///
+/// ```
+/// use conflux::notify::{event_channel, Events, Token};
+///
+/// let (sender, receiver) = event_channel(64);
+/// let io = std::thread::spawn(move || {
+///     for conn in [3, 9, 3] {
+///         sender.notify(Token::new(conn)).unwrap();
+///     }
+///     // dropping the last sender disconnects the channel
+/// });
+///
+/// let mut events = Events::with_capacity(64);
+/// let mut seen = Vec::new();
+/// while receiver.recv(&mut events).is_ok() {
+///     seen.extend(events.iter().map(Token::index));
+/// }
+/// io.join().unwrap();
+/// seen.dedup();
+/// assert!(seen == [3, 9] || seen == [3, 9, 3]);
+/// ```
+pub fn event_channel(max_tokens: usize) -> (Sender, Receiver) {
+    let (producer, consumer) = token_queue::token_queue(max_tokens);
+    (Sender { producer }, Receiver { consumer })
+}
+
+/// Marks tokens ready and wakes a waiting [`Receiver`]. Clone it for every producer; it is
+/// `Send + Sync`. When the last one is dropped the channel is disconnected.
+///
+/// # Examples
+///
+/// ```
+/// use conflux::notify::{event_channel, Token};
+///
+/// let (sender, receiver) = event_channel(4);
+/// let second = sender.clone();
+/// sender.notify(Token::new(0))?;
+/// second.notify(Token::new(1))?;
+/// # drop(receiver);
+/// # Ok::<(), conflux::notify::NotifyError>(())
+/// ```
+#[derive(Clone)]
+pub struct Sender {
+    producer: TokenProducer,
+}
+
+impl Sender {
+    /// Makes `token` pending unless it already is, and wakes the receiver if it sleeps.
+    ///
+    /// Same rules as [`Notifier::notify`](super::Notifier::notify); while the receiver is
+    /// awake it costs exactly as much.
+    ///
+    /// # Errors
+    ///
+    /// [`NotifyError::OutOfRange`] for `token.index() >= capacity()`,
+    /// [`NotifyError::Closed`] once the [`Receiver`] is gone.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, NotifyError, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// sender.notify(Token::new(3))?;
+    /// drop(receiver);
+    /// assert_eq!(sender.notify(Token::new(3)), Err(NotifyError::Closed { token: Token::new(3) }));
+    /// # Ok::<(), NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn notify(&self, token: Token) -> Result<(), NotifyError> {
+        self.producer.notify(token)
+    }
+
+    /// The number of tokens: valid tokens are `0..capacity()`.
+    ///
+    /// ```
+    /// let (sender, _receiver) = conflux::notify::event_channel(32);
+    /// assert_eq!(sender.capacity(), 32);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.producer.capacity()
+    }
+
+    /// Whether the [`Receiver`] has been dropped.
+    ///
+    /// ```
+    /// let (sender, receiver) = conflux::notify::event_channel(1);
+    /// drop(receiver);
+    /// assert!(sender.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.producer.is_closed()
+    }
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Receives tokens: without waiting, blocking, with a timeout or deadline, or `.await`ing.
+/// One per channel: `Send`, neither `Clone` nor `Sync`.
+///
+/// Every receive clears `events`, then fills it; `Ok(())` means it holds at least one token.
+/// A `limit` of 0 is taken as 1, since a receive that succeeds delivers something.
+/// When every [`Sender`] is gone, receives first deliver what is still pending, then fail
+/// with the disconnected error.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use conflux::notify::{event_channel, Events, RecvTimeoutError, Token};
+///
+/// let (sender, receiver) = event_channel(8);
+/// let mut events = Events::with_capacity(8);
+/// sender.notify(Token::new(4))?;
+/// receiver.recv_timeout(&mut events, Duration::from_secs(1)).unwrap();
+/// assert_eq!(events.as_slice(), &[Token::new(4)]);
+///
+/// let nothing = receiver.recv_timeout(&mut events, Duration::from_millis(5));
+/// assert_eq!(nothing, Err(RecvTimeoutError::Timeout));
+/// # Ok::<(), conflux::notify::NotifyError>(())
+/// ```
+pub struct Receiver {
+    consumer: TokenConsumer,
+}
+
+impl Receiver {
+    /// Delivers every pending token without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing is pending, [`TryRecvError::Disconnected`] if
+    /// nothing is pending and every sender is gone.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, Token, TryRecvError};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// let mut events = Events::with_capacity(4);
+    /// assert_eq!(receiver.try_recv(&mut events), Err(TryRecvError::Empty));
+    /// sender.notify(Token::new(2))?;
+    /// assert_eq!(receiver.try_recv(&mut events), Ok(()));
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    pub fn try_recv(&self, events: &mut Events) -> Result<(), TryRecvError> {
+        self.try_recv_limit(events, usize::MAX)
+    }
+
+    /// Like [`try_recv`](Receiver::try_recv), delivering at most `limit` tokens, the oldest.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// let mut events = Events::with_capacity(4);
+    /// for i in 0..4 {
+    ///     sender.notify(Token::new(i))?;
+    /// }
+    /// receiver.try_recv_limit(&mut events, 3).unwrap();
+    /// assert_eq!(events.len(), 3);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    pub fn try_recv_limit(&self, events: &mut Events, limit: usize) -> Result<(), TryRecvError> {
+        match self.consumer.try_receive(events, limit.max(1)) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(())) => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Waits until at least one token is pending, then delivers every pending token.
+    ///
+    /// Waits in three phases: a poll, a short spin with backoff, then the thread parks (an
+    /// idle receiver burns no CPU) until a notify or the last sender's drop wakes it.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once nothing is pending and every sender is gone.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// std::thread::spawn(move || sender.notify(Token::new(1)).unwrap());
+    /// let mut events = Events::with_capacity(4);
+    /// receiver.recv(&mut events).unwrap();
+    /// assert_eq!(events.as_slice(), &[Token::new(1)]);
+    /// ```
+    pub fn recv(&self, events: &mut Events) -> Result<(), RecvError> {
+        self.recv_limit(events, usize::MAX)
+    }
+
+    /// Like [`recv`](Receiver::recv), delivering at most `limit` tokens, the oldest.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// sender.notify(Token::new(0))?;
+    /// sender.notify(Token::new(1))?;
+    /// let mut events = Events::with_capacity(4);
+    /// receiver.recv_limit(&mut events, 1).unwrap();
+    /// assert_eq!(events.as_slice(), &[Token::new(0)]);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    pub fn recv_limit(&self, events: &mut Events, limit: usize) -> Result<(), RecvError> {
+        match self.block(events, limit, None) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(RecvError),
+        }
+    }
+
+    /// Like [`recv`](Receiver::recv), giving up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when the time ran out with nothing pending (never
+    /// earlier), [`RecvTimeoutError::Disconnected`] when nothing is pending and every sender
+    /// is gone.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use conflux::notify::{event_channel, Events, RecvTimeoutError};
+    ///
+    /// let (_sender, receiver) = event_channel(4);
+    /// let start = Instant::now();
+    /// let result = receiver.recv_timeout(&mut Events::with_capacity(4), Duration::from_millis(20));
+    /// assert_eq!(result, Err(RecvTimeoutError::Timeout));
+    /// assert!(start.elapsed() >= Duration::from_millis(20));
+    /// ```
+    pub fn recv_timeout(
+        &self,
+        events: &mut Events,
+        timeout: Duration,
+    ) -> Result<(), RecvTimeoutError> {
+        self.recv_timeout_limit(events, usize::MAX, timeout)
+    }
+
+    /// Like [`recv_timeout`](Receiver::recv_timeout), delivering at most `limit` tokens.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// sender.notify(Token::new(2))?;
+    /// sender.notify(Token::new(3))?;
+    /// let mut events = Events::with_capacity(4);
+    /// receiver.recv_timeout_limit(&mut events, 1, Duration::from_secs(1)).unwrap();
+    /// assert_eq!(events.as_slice(), &[Token::new(2)]);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    pub fn recv_timeout_limit(
+        &self,
+        events: &mut Events,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<(), RecvTimeoutError> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.recv_deadline_limit(events, limit, deadline),
+            // A timeout too far in the future to represent is no timeout at all.
+            None => Ok(self.recv_limit(events, limit)?),
+        }
+    }
+
+    /// Like [`recv`](Receiver::recv), giving up at `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_timeout`](Receiver::recv_timeout).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// sender.notify(Token::new(1))?;
+    /// let deadline = Instant::now() + Duration::from_secs(1);
+    /// receiver.recv_deadline(&mut Events::with_capacity(4), deadline).unwrap();
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    pub fn recv_deadline(
+        &self,
+        events: &mut Events,
+        deadline: Instant,
+    ) -> Result<(), RecvTimeoutError> {
+        self.recv_deadline_limit(events, usize::MAX, deadline)
+    }
+
+    fn recv_deadline_limit(
+        &self,
+        events: &mut Events,
+        limit: usize,
+        deadline: Instant,
+    ) -> Result<(), RecvTimeoutError> {
+        match self.block(events, limit, Some(deadline)) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(())) => Err(RecvTimeoutError::Disconnected),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// Waits without blocking the thread, for async code on any executor; resolves like
+    /// [`recv_limit`](Receiver::recv_limit).
+    ///
+    /// Cancel-safe: `events` is only filled when the future resolves, so dropping it early
+    /// loses nothing; the tokens stay pending for the next receive.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let (sender, receiver) = event_channel(16);
+    /// sender.notify(Token::new(8)).unwrap();
+    /// let mut events = Events::with_capacity(16);
+    /// receiver.recv_async(&mut events, 16).await.unwrap();
+    /// assert_eq!(events.as_slice(), &[Token::new(8)]);
+    /// # });
+    /// ```
+    pub async fn recv_async(&self, events: &mut Events, limit: usize) -> Result<(), RecvError> {
+        poll_fn(|cx| self.poll_recv(cx, events, limit)).await
+    }
+
+    /// The poll behind [`recv_async`](Receiver::recv_async), for hand-written futures:
+    /// `Pending` registers `cx`'s waker, which the next notify (or the last sender's drop)
+    /// wakes.
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// let mut events = Events::with_capacity(4);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(receiver.poll_recv(&mut cx, &mut events, 4).is_pending());
+    /// sender.notify(Token::new(0)).unwrap();
+    /// assert_eq!(receiver.poll_recv(&mut cx, &mut events, 4), Poll::Ready(Ok(())));
+    /// ```
+    pub fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        events: &mut Events,
+        limit: usize,
+    ) -> Poll<Result<(), RecvError>> {
+        let (waiter, tail) = self.consumer.waiter();
+        let ready = |events: &mut Events| match self.consumer.try_receive(events, limit.max(1)) {
+            Some(Ok(())) => Some(Ok(())),
+            Some(Err(())) => Some(Err(RecvError)),
+            None => None,
+        };
+        if let Some(result) = ready(events) {
+            return Poll::Ready(result);
+        }
+        waiter.register_task(cx.waker());
+        if waiter.announce(tail, self.consumer.head()) == Announce::Sleep {
+            return Poll::Pending;
+        }
+        // Something arrived (or the senders left) while we announced: look again, and if a
+        // producer is still between claiming and publishing, yield to the executor.
+        match ready(events) {
+            Some(result) => Poll::Ready(result),
+            None => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The number of tokens: valid tokens are `0..capacity()`.
+    ///
+    /// ```
+    /// let (_sender, receiver) = conflux::notify::event_channel(16);
+    /// assert_eq!(receiver.capacity(), 16);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.consumer.capacity()
+    }
+
+    /// Whether every [`Sender`] has been dropped (pending tokens can still be received).
+    ///
+    /// ```
+    /// let (sender, receiver) = conflux::notify::event_channel(1);
+    /// drop(sender);
+    /// assert!(receiver.is_disconnected());
+    /// ```
+    pub fn is_disconnected(&self) -> bool {
+        self.consumer.is_disconnected()
+    }
+
+    fn block(
+        &self,
+        events: &mut Events,
+        limit: usize,
+        deadline: Option<Instant>,
+    ) -> Option<Result<(), ()>> {
+        let (waiter, tail) = self.consumer.waiter();
+        waiter.block_until(
+            tail,
+            deadline,
+            || self.consumer.try_receive(events, limit.max(1)),
+            || self.consumer.head(),
+        )
+    }
+}
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("capacity", &self.capacity())
+            .field("disconnected", &self.is_disconnected())
+            .finish()
+    }
+}

@@ -1,0 +1,245 @@
+//! [`event_queue`]: the non-blocking conflating FIFO queue, for consumers that poll.
+
+use std::fmt;
+
+use super::{Events, NotifyError, Token};
+use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
+
+/// Makes a queue for tokens `0..max_tokens`: any number of [`Notifier`]s, one [`Poller`].
+///
+/// Memory is fixed at creation: about 4 bytes per token (a ring of token indices, sized to the
+/// next power of two) plus one bit per token.
+///
+/// # Panics
+///
+/// If `max_tokens` is 0, or above 2<sup>31</sup> (2<sup>29</sup> on 32-bit targets); the
+/// message names the limit.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use conflux::notify::{event_queue, Events, Token};
+///
+/// // The data lives in the user's storage; the queue only says which slot changed.
+/// let prices: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
+/// let (notifier, poller) = event_queue(4);
+///
+/// let writer = {
+///     let prices = Arc::clone(&prices);
+///     std::thread::spawn(move || {
+///         for price in 1..=100 {
+///             prices[2].store(price, Ordering::Relaxed);
+///             notifier.notify(Token::new(2)).unwrap(); // conflates while pending
+///         }
+///     })
+/// };
+/// writer.join().unwrap();
+///
+/// let mut events = Events::with_capacity(4);
+/// poller.poll(&mut events);
+/// assert_eq!(events.as_slice(), &[Token::new(2)]); // once, however often it was notified
+/// assert_eq!(prices[2].load(Ordering::Relaxed), 100); // and the newest value is visible
+/// ```
+pub fn event_queue(max_tokens: usize) -> (Notifier, Poller) {
+    let (producer, consumer) = token_queue::token_queue(max_tokens);
+    (Notifier { producer }, Poller { consumer })
+}
+
+/// Marks tokens ready. Clone it for every producer thread; it is `Send + Sync`.
+///
+/// Dropping the last `Notifier` makes [`Poller::is_disconnected`] true.
+///
+/// # Examples
+///
+/// ```
+/// use conflux::notify::{event_queue, Token};
+///
+/// let (notifier, _poller) = event_queue(8);
+/// let handles: Vec<_> = (0..4)
+///     .map(|i| {
+///         let notifier = notifier.clone();
+///         std::thread::spawn(move || notifier.notify(Token::new(i)).unwrap())
+///     })
+///     .collect();
+/// handles.into_iter().for_each(|h| h.join().unwrap());
+/// ```
+#[derive(Clone)]
+pub struct Notifier {
+    producer: TokenProducer,
+}
+
+impl Notifier {
+    /// Makes `token` pending, unless it already is (then this notify is conflated into the
+    /// pending delivery, which also publishes the caller's writes).
+    ///
+    /// Everything the calling thread wrote before `notify` returned is visible to the consumer
+    /// once a poll has delivered `token`. Lock-free; never allocates, never blocks.
+    ///
+    /// # Errors
+    ///
+    /// [`NotifyError::OutOfRange`] if `token.index() >= capacity()` (in every build profile),
+    /// [`NotifyError::Closed`] once the [`Poller`] is gone. Nothing changes in either case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use conflux::notify::{event_queue, Events, NotifyError, Token};
+    ///
+    /// let (notifier, poller) = event_queue(2);
+    /// notifier.notify(Token::new(1))?;
+    /// notifier.notify(Token::new(1))?; // conflated
+    /// assert!(matches!(notifier.notify(Token::new(2)), Err(NotifyError::OutOfRange { .. })));
+    ///
+    /// let mut events = Events::with_capacity(2);
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.len(), 1);
+    /// # Ok::<(), NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn notify(&self, token: Token) -> Result<(), NotifyError> {
+        self.producer.notify(token)
+    }
+
+    /// The number of tokens: valid tokens are `0..capacity()`.
+    ///
+    /// ```
+    /// let (notifier, _poller) = conflux::notify::event_queue(100);
+    /// assert_eq!(notifier.capacity(), 100);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.producer.capacity()
+    }
+
+    /// Whether the [`Poller`] has been dropped (then every notify fails with `Closed`).
+    ///
+    /// ```
+    /// let (notifier, poller) = conflux::notify::event_queue(1);
+    /// assert!(!notifier.is_closed());
+    /// drop(poller);
+    /// assert!(notifier.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.producer.is_closed()
+    }
+}
+
+impl fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notifier")
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Learns which tokens fired, each once per poll, oldest first. Exactly one exists per queue:
+/// it is `Send` but neither `Clone` nor `Sync`.
+///
+/// Dropping it closes the queue: later notifies return [`NotifyError::Closed`].
+///
+/// # Examples
+///
+/// ```
+/// use conflux::notify::{event_queue, Events, Token};
+///
+/// let (notifier, poller) = event_queue(1024);
+/// let mut events = Events::with_capacity(1024);
+/// notifier.notify(Token::new(7))?;
+///
+/// poller.poll(&mut events);
+/// for token in &events {
+///     assert_eq!(token.index(), 7); // look up slot 7 in your own storage
+/// }
+/// # Ok::<(), conflux::notify::NotifyError>(())
+/// ```
+pub struct Poller {
+    consumer: TokenConsumer,
+}
+
+impl Poller {
+    /// Clears `events`, then fills it with every pending token, oldest first.
+    ///
+    /// Each delivered token stops being pending: a later notify makes it pending again.
+    /// Never blocks; an empty queue costs one load.
+    ///
+    /// ```
+    /// use conflux::notify::{event_queue, Events, Token};
+    ///
+    /// let (notifier, poller) = event_queue(8);
+    /// let mut events = Events::with_capacity(8);
+    /// notifier.notify(Token::new(5))?;
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.as_slice(), &[Token::new(5)]);
+    /// notifier.notify(Token::new(5))?; // re-armed
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.as_slice(), &[Token::new(5)]);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn poll(&self, events: &mut Events) {
+        self.consumer.poll(events, usize::MAX);
+    }
+
+    /// Like [`poll`](Poller::poll), but delivers at most `limit` tokens, the oldest; the rest
+    /// stay pending, in order, for later polls. Costs O(delivered), never O(capacity).
+    /// A `limit` of 0 only clears `events`.
+    ///
+    /// ```
+    /// use conflux::notify::{event_queue, Events, Token};
+    ///
+    /// let (notifier, poller) = event_queue(8);
+    /// let mut events = Events::with_capacity(8);
+    /// for i in 0..5 {
+    ///     notifier.notify(Token::new(i))?;
+    /// }
+    /// poller.poll_limit(&mut events, 2);
+    /// assert_eq!(events.as_slice(), &[Token::new(0), Token::new(1)]);
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.len(), 3);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn poll_limit(&self, events: &mut Events, limit: usize) {
+        self.consumer.poll(events, limit);
+    }
+
+    /// The number of tokens: valid tokens are `0..capacity()`.
+    ///
+    /// ```
+    /// let (_notifier, poller) = conflux::notify::event_queue(64);
+    /// assert_eq!(poller.capacity(), 64);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.consumer.capacity()
+    }
+
+    /// Whether every [`Notifier`] has been dropped. Tokens they made pending can still be
+    /// polled.
+    ///
+    /// ```
+    /// use conflux::notify::{event_queue, Events, Token};
+    ///
+    /// let (notifier, poller) = event_queue(4);
+    /// notifier.notify(Token::new(1))?;
+    /// drop(notifier);
+    /// assert!(poller.is_disconnected());
+    /// let mut events = Events::with_capacity(4);
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.len(), 1);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    pub fn is_disconnected(&self) -> bool {
+        self.consumer.is_disconnected()
+    }
+}
+
+impl fmt::Debug for Poller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Poller")
+            .field("capacity", &self.capacity())
+            .field("disconnected", &self.is_disconnected())
+            .finish()
+    }
+}

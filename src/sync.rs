@@ -1,0 +1,58 @@
+//! The one place that names the synchronization primitives.
+//!
+//! Normal builds use `std`; builds with `RUSTFLAGS="--cfg loom"` use `loom`'s model-checked
+//! twins, so every protocol in this crate can be explored by the loom tests in `tests/`.
+//! No other file names `std::sync::atomic` or `std::thread` directly.
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::{
+    atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    Arc, Mutex, MutexGuard,
+};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::{
+    atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    Arc, Mutex, MutexGuard,
+};
+
+/// Locks `mutex`, recovering the guard if a panic elsewhere poisoned it.
+///
+/// Every critical section in this crate leaves its data consistent before anything that can
+/// panic runs (user code such as overflow policies and wakers is called so that a panic leaves
+/// a valid state), so poisoning carries no information here.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Thread handles and parking.
+pub(crate) mod thread {
+    #[cfg(not(loom))]
+    pub(crate) use std::thread::{current, park, park_timeout, yield_now, Thread};
+
+    #[cfg(loom)]
+    pub(crate) use loom::thread::{current, park, yield_now, Thread};
+
+    /// loom cannot model time: a timed park becomes a spurious wake-up, which callers of
+    /// `park_timeout` must tolerate anyway.
+    #[cfg(loom)]
+    pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+        loom::thread::yield_now();
+    }
+}
+
+/// One step of a bounded busy-wait: a CPU spin hint, or a yield to the model checker under loom
+/// (loom cannot explore a loop that never yields).
+#[inline]
+pub(crate) fn spin_once(backoff: &crossbeam_utils::Backoff) {
+    #[cfg(not(loom))]
+    backoff.snooze();
+    #[cfg(loom)]
+    {
+        let _ = backoff;
+        loom::thread::yield_now();
+    }
+}
