@@ -1,0 +1,255 @@
+//! Behaviour of `event_channel`: blocking, timeouts, disconnection both ways, async.
+#![cfg(not(loom))]
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use conflux::notify::{
+    event_channel, Events, NotifyError, RecvError, RecvTimeoutError, Token, TryRecvError,
+};
+
+fn indices(events: &Events) -> Vec<usize> {
+    events.iter().map(Token::index).collect()
+}
+
+#[test]
+fn a_blocked_receiver_wakes_on_notify() {
+    let (sender, receiver) = event_channel(8);
+    let notifier = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(50));
+        sender.notify(Token::new(6)).unwrap();
+        sender
+    });
+    let mut events = Events::with_capacity(8);
+    receiver.recv(&mut events).unwrap();
+    assert_eq!(indices(&events), [6]);
+    drop(notifier.join().unwrap());
+}
+
+#[test]
+fn receives_honour_the_limit_and_keep_fifo_order() {
+    let (sender, receiver) = event_channel(8);
+    for index in [3, 1, 2] {
+        sender.notify(Token::new(index)).unwrap();
+    }
+    let mut events = Events::with_capacity(8);
+    receiver.recv_limit(&mut events, 2).unwrap();
+    assert_eq!(indices(&events), [3, 1]);
+    receiver.try_recv(&mut events).unwrap();
+    assert_eq!(indices(&events), [2]);
+    assert_eq!(receiver.try_recv(&mut events), Err(TryRecvError::Empty));
+    assert!(events.is_empty(), "a failed receive leaves the buffer cleared");
+}
+
+#[test]
+fn a_zero_limit_receive_is_taken_as_one() {
+    let (sender, receiver) = event_channel(4);
+    sender.notify(Token::new(0)).unwrap();
+    sender.notify(Token::new(1)).unwrap();
+    let mut events = Events::with_capacity(4);
+    receiver.try_recv_limit(&mut events, 0).unwrap();
+    assert_eq!(indices(&events), [0]);
+    receiver.recv_limit(&mut events, 0).unwrap();
+    assert_eq!(indices(&events), [1]);
+}
+
+#[test]
+fn recv_timeout_never_returns_early_without_a_token() {
+    let (_sender, receiver) = event_channel(4);
+    let mut events = Events::with_capacity(4);
+    for timeout_ms in [1, 10, 30] {
+        let timeout = Duration::from_millis(timeout_ms);
+        let start = Instant::now();
+        assert_eq!(
+            receiver.recv_timeout(&mut events, timeout),
+            Err(RecvTimeoutError::Timeout)
+        );
+        assert!(start.elapsed() >= timeout, "returned before {timeout:?}");
+    }
+}
+
+#[test]
+fn recv_deadline_returns_a_token_that_arrives_in_time() {
+    let (sender, receiver) = event_channel(4);
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        sender.notify(Token::new(2)).unwrap();
+        sender
+    });
+    let mut events = Events::with_capacity(4);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    receiver.recv_deadline(&mut events, deadline).unwrap();
+    assert_eq!(indices(&events), [2]);
+    assert!(Instant::now() < deadline);
+    let past = Instant::now() - Duration::from_millis(1);
+    assert_eq!(
+        receiver.recv_deadline(&mut events, past),
+        Err(RecvTimeoutError::Timeout)
+    );
+    drop(late.join().unwrap());
+}
+
+#[test]
+fn a_huge_timeout_is_no_timeout() {
+    let (sender, receiver) = event_channel(4);
+    sender.notify(Token::new(1)).unwrap();
+    let mut events = Events::with_capacity(4);
+    receiver
+        .recv_timeout(&mut events, Duration::MAX)
+        .expect("a pending token is delivered");
+}
+
+#[test]
+fn pending_tokens_are_delivered_before_disconnection_is_reported() {
+    let (sender, receiver) = event_channel(4);
+    sender.notify(Token::new(3)).unwrap();
+    drop(sender);
+    assert!(receiver.is_disconnected());
+    let mut events = Events::with_capacity(4);
+    assert_eq!(receiver.recv(&mut events), Ok(()));
+    assert_eq!(indices(&events), [3]);
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+    assert_eq!(
+        receiver.try_recv(&mut events),
+        Err(TryRecvError::Disconnected)
+    );
+    assert_eq!(
+        receiver.recv_timeout(&mut events, Duration::from_secs(5)),
+        Err(RecvTimeoutError::Disconnected)
+    );
+}
+
+#[test]
+fn dropping_the_last_sender_wakes_a_blocked_receiver() {
+    let (sender, receiver) = event_channel(4);
+    let clone = sender.clone();
+    let dropper = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        drop(sender);
+        thread::sleep(Duration::from_millis(30));
+        drop(clone);
+    });
+    let start = Instant::now();
+    let mut events = Events::with_capacity(4);
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    dropper.join().unwrap();
+}
+
+#[test]
+fn a_notify_just_before_the_last_sender_drops_is_never_lost() {
+    // The trap: the receiver sees "empty", the last sender notifies and drops, the receiver
+    // sees "disconnected". Raced many times, the token must always come out first.
+    let mut events = Events::with_capacity(2);
+    for round in 0..3_000 {
+        let (sender, receiver) = event_channel(2);
+        let racer = thread::spawn(move || {
+            sender.notify(Token::new(round % 2)).unwrap();
+        });
+        let mut got = Vec::new();
+        while receiver.recv(&mut events).is_ok() {
+            got.extend(indices(&events));
+        }
+        assert_eq!(got, [round % 2], "round {round}");
+        racer.join().unwrap();
+    }
+}
+
+#[test]
+fn dropping_the_receiver_closes_the_channel() {
+    let (sender, receiver) = event_channel(4);
+    drop(receiver);
+    assert!(sender.is_closed());
+    assert_eq!(
+        sender.notify(Token::new(0)),
+        Err(NotifyError::Closed {
+            token: Token::new(0)
+        })
+    );
+}
+
+#[cfg(target_os = "linux")]
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime, fields 14 and 15 of the whole line (11 and 12 after the name).
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_idle_receiver_burns_no_cpu() {
+    let (sender, receiver) = event_channel(4);
+    let waiter = thread::spawn(move || {
+        let mut events = Events::with_capacity(4);
+        receiver.recv(&mut events).map(|()| indices(&events))
+    });
+    thread::sleep(Duration::from_millis(50)); // past the spin phase
+    let before = process_cpu_ticks();
+    thread::sleep(Duration::from_millis(500));
+    let burnt = process_cpu_ticks() - before;
+    sender.notify(Token::new(1)).unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok(vec![1]));
+    // A spinning receiver would burn ~50 ticks (100 Hz) in 500 ms; allow noise from the
+    // other tests of this binary running in parallel.
+    assert!(burnt < 25, "receiver burnt {burnt} ticks while idle");
+}
+
+#[test]
+fn async_receive_on_a_multi_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (sender, receiver) = event_channel(16);
+        let producer = tokio::spawn(async move {
+            for index in 0..16 {
+                tokio::time::sleep(Duration::from_micros(200)).await;
+                sender.notify(Token::new(index)).unwrap();
+            }
+        });
+        let mut events = Events::with_capacity(16);
+        let mut got = Vec::new();
+        while receiver.recv_async(&mut events, 4).await.is_ok() {
+            assert!(events.len() <= 4);
+            got.extend(indices(&events));
+        }
+        producer.await.unwrap();
+        assert_eq!(got, (0..16).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn a_cancelled_async_receive_loses_nothing() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (sender, receiver) = event_channel(4);
+        let mut events = Events::with_capacity(4);
+        // Cancel a receive that is waiting...
+        let timed_out = tokio::time::timeout(
+            Duration::from_millis(20),
+            receiver.recv_async(&mut events, 4),
+        )
+        .await;
+        assert!(timed_out.is_err());
+        // ...then notify: the next receive gets the token, and a wake of the stale waker
+        // is harmless.
+        sender.notify(Token::new(3)).unwrap();
+        receiver.recv_async(&mut events, 4).await.unwrap();
+        assert_eq!(indices(&events), [3]);
+        // Disconnection wakes an awaiting receiver.
+        let dropper = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            drop(sender);
+        });
+        assert_eq!(receiver.recv_async(&mut events, 4).await, Err(RecvError));
+        dropper.await.unwrap();
+    });
+}

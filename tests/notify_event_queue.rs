@@ -1,0 +1,204 @@
+//! Behaviour of `event_queue` and `LocalNotify`, one property per test.
+#![cfg(not(loom))]
+
+use conflux::notify::{event_queue, Events, LocalNotify, NotifyError, Token};
+
+fn indices(events: &Events) -> Vec<usize> {
+    events.iter().map(Token::index).collect()
+}
+
+#[test]
+#[should_panic(expected = "capacity of a notify queue must be non-zero")]
+fn zero_capacity_panics_with_a_message() {
+    let _ = event_queue(0);
+}
+
+#[test]
+#[should_panic(expected = "at most 2147483648 tokens")]
+fn unrepresentable_capacity_panics_naming_the_limit() {
+    let _ = event_queue(usize::MAX);
+}
+
+#[test]
+fn a_token_notified_many_times_between_polls_is_delivered_once() {
+    let (notifier, poller) = event_queue(8);
+    let mut events = Events::with_capacity(8);
+    for _ in 0..100 {
+        notifier.notify(Token::new(3)).unwrap();
+    }
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [3]);
+    poller.poll(&mut events);
+    assert!(events.is_empty());
+}
+
+#[test]
+fn tokens_are_delivered_in_the_order_they_became_pending() {
+    let (notifier, poller) = event_queue(16);
+    let mut events = Events::with_capacity(16);
+    for index in [5, 1, 9, 1, 5, 0] {
+        notifier.notify(Token::new(index)).unwrap();
+    }
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [5, 1, 9, 0]);
+}
+
+#[test]
+fn a_delivered_token_is_rearmed_by_the_next_notify() {
+    let (notifier, poller) = event_queue(4);
+    let mut events = Events::with_capacity(4);
+    notifier.notify(Token::new(2)).unwrap();
+    poller.poll(&mut events);
+    notifier.notify(Token::new(1)).unwrap();
+    notifier.notify(Token::new(2)).unwrap();
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [1, 2]);
+}
+
+#[test]
+fn poll_limit_delivers_the_oldest_and_keeps_the_rest_in_order() {
+    let (notifier, poller) = event_queue(64);
+    let mut events = Events::with_capacity(64);
+    for index in 0..10 {
+        notifier.notify(Token::new(index)).unwrap();
+    }
+    poller.poll_limit(&mut events, 4);
+    assert_eq!(indices(&events), [0, 1, 2, 3]);
+    // A token still pending conflates; one already delivered re-arms behind the rest.
+    notifier.notify(Token::new(5)).unwrap();
+    notifier.notify(Token::new(0)).unwrap();
+    poller.poll_limit(&mut events, 3);
+    assert_eq!(indices(&events), [4, 5, 6]);
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [7, 8, 9, 0]);
+}
+
+#[test]
+fn poll_limit_zero_delivers_nothing_and_clears_the_buffer() {
+    let (notifier, poller) = event_queue(4);
+    let mut events = Events::with_capacity(4);
+    notifier.notify(Token::new(1)).unwrap();
+    poller.poll(&mut events);
+    notifier.notify(Token::new(2)).unwrap();
+    poller.poll_limit(&mut events, 0);
+    assert!(events.is_empty());
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [2]);
+}
+
+#[test]
+fn polling_clears_the_buffer_before_filling_it_and_never_grows_a_big_enough_one() {
+    let (notifier, poller) = event_queue(32);
+    let mut events = Events::with_capacity(32);
+    let capacity = events.capacity();
+    for round in 0..3 {
+        for index in 0..32 {
+            notifier.notify(Token::new((index + round) % 32)).unwrap();
+        }
+        poller.poll(&mut events);
+        assert_eq!(events.len(), 32);
+        assert_eq!(events.capacity(), capacity);
+    }
+}
+
+#[test]
+fn out_of_range_notify_is_an_error_that_changes_nothing() {
+    let (notifier, poller) = event_queue(4);
+    let err = notifier.notify(Token::new(4)).unwrap_err();
+    assert_eq!(
+        err,
+        NotifyError::OutOfRange {
+            token: Token::new(4),
+            capacity: 4
+        }
+    );
+    assert!(notifier.notify(Token::new(usize::MAX)).is_err());
+    let mut events = Events::with_capacity(4);
+    poller.poll(&mut events);
+    assert!(events.is_empty());
+}
+
+#[test]
+fn notify_after_the_poller_is_dropped_is_closed() {
+    let (notifier, poller) = event_queue(4);
+    assert!(!notifier.is_closed());
+    drop(poller);
+    assert!(notifier.is_closed());
+    assert_eq!(
+        notifier.notify(Token::new(1)),
+        Err(NotifyError::Closed {
+            token: Token::new(1)
+        })
+    );
+    // Range is still checked first: bad input is reported as such.
+    assert!(matches!(
+        notifier.notify(Token::new(9)),
+        Err(NotifyError::OutOfRange { .. })
+    ));
+}
+
+#[test]
+fn the_poller_sees_disconnection_only_when_every_notifier_is_gone() {
+    let (notifier, poller) = event_queue(4);
+    let clone = notifier.clone();
+    drop(notifier);
+    assert!(!poller.is_disconnected());
+    clone.notify(Token::new(3)).unwrap();
+    drop(clone);
+    assert!(poller.is_disconnected());
+    let mut events = Events::with_capacity(4);
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [3]);
+}
+
+#[test]
+fn capacity_is_reported_by_both_ends() {
+    let (notifier, poller) = event_queue(1000);
+    assert_eq!(notifier.capacity(), 1000);
+    assert_eq!(poller.capacity(), 1000);
+    notifier.notify(Token::new(999)).unwrap();
+}
+
+#[test]
+fn handles_are_send_and_sync_as_documented() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<conflux::notify::Notifier>();
+    send::<conflux::notify::Poller>();
+    send_sync::<conflux::notify::Sender>();
+    send::<conflux::notify::Receiver>();
+    send_sync::<NotifyError>();
+}
+
+#[test]
+fn debug_output_names_the_state() {
+    let (notifier, poller) = event_queue(3);
+    assert_eq!(
+        format!("{notifier:?}"),
+        "Notifier { capacity: 3, closed: false }"
+    );
+    assert_eq!(
+        format!("{poller:?}"),
+        "Poller { capacity: 3, disconnected: false }"
+    );
+}
+
+#[test]
+fn local_notify_follows_the_same_rules() {
+    let mut local = LocalNotify::with_capacity(8);
+    let mut events = Events::with_capacity(8);
+    for index in [4, 2, 4, 7] {
+        local.mark(Token::new(index)).unwrap();
+    }
+    assert_eq!(local.len(), 3);
+    local.poll_limit(&mut events, 2);
+    assert_eq!(indices(&events), [4, 2]);
+    local.mark(Token::new(4)).unwrap();
+    local.poll(&mut events);
+    assert_eq!(indices(&events), [7, 4]);
+    assert!(local.is_empty());
+    assert!(matches!(
+        local.mark(Token::new(8)),
+        Err(NotifyError::OutOfRange { capacity: 8, .. })
+    ));
+}
