@@ -43,3 +43,8 @@
 mod core;
 pub mod notify;
 mod sync;
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
