@@ -9,8 +9,8 @@
 //!   3. ring[p % ring_len] = t        ────────────────────────▶ poll: read ring[head];
 //!   4. wake the consumer if the tail word said SLEEPING         EMPTY? stop; else take t,
 //!                                                               write EMPTY, head += 1;
-//!                                                               clear the bits of a run of
-//!                                                               tokens with one fetch_and
+//!                                                               at the end, clear the bits
+//!                                                               with one fetch_and per word
 //! ```
 //!
 //! * **Conflation.** A token's pending bit is set by the notify that queues it and cleared by
@@ -33,7 +33,7 @@
 //!   release on clear) and the tail's release sequence (every claim is an AcqRel RMW) carry that
 //!   happens-before edge to the producer of `p`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use crossbeam_utils::CachePadded;
 
@@ -102,17 +102,18 @@ impl TokenQueue {
                 capacity: self.capacity,
             });
         }
-        // Relaxed: closing is advisory for producers (a notify racing the consumer's drop may
-        // succeed, harmlessly: the queue outlives every handle).
-        if self.closed.load(Ordering::Relaxed) {
-            return Err(NotifyError::Closed { token });
-        }
         let bit = 1u64 << (index % FLAG_BITS);
         // AcqRel: Release publishes the caller's writes to the poll whose acquiring clear reads
         // this RMW (also when conflated); Acquire receives the consumer's emptying of ring
         // slots, which the slot-reuse argument needs.
         let was = self.pending[index / FLAG_BITS].fetch_or(bit, Ordering::AcqRel);
         if was & bit != 0 {
+            // Closing sets every pending bit first, so a closed queue always lands here and
+            // the check stays off the path of a new token. Relaxed: closing is advisory for
+            // producers (a notify racing the consumer's drop may succeed, harmlessly).
+            if self.closed.load(Ordering::Relaxed) {
+                return Err(NotifyError::Closed { token });
+            }
             return Ok(());
         }
         // AcqRel: keeps the tail a release sequence that carries "slot emptied" from producer
@@ -128,13 +129,34 @@ impl TokenQueue {
     /// Delivers up to `limit` pending tokens from position `head`, oldest first; returns how
     /// many. Must only be called by the queue's one consumer.
     #[inline]
-    fn poll(&self, head: &Cell<usize>, events: &mut Events, limit: usize) -> usize {
+    fn poll(
+        &self,
+        head: &Cell<usize>,
+        scratch: &RefCell<ClearScratch>,
+        events: &mut Events,
+        limit: usize,
+    ) -> usize {
         events.clear();
+        // The empty poll, the event loop's most frequent call, is this one load, inlined.
+        // Acquire: as in `deliver`.
+        let first = &self.ring[head.get() & self.ring_mask];
+        if limit == 0 || first.load(Ordering::Acquire) == EMPTY {
+            return 0;
+        }
+        self.deliver(head, scratch, events, limit)
+    }
+
+    /// The body of a poll that has something to deliver.
+    fn deliver(
+        &self,
+        head: &Cell<usize>,
+        scratch: &RefCell<ClearScratch>,
+        events: &mut Events,
+        limit: usize,
+    ) -> usize {
         let mut position = head.get();
+        let cursor = &mut *scratch.borrow_mut();
         let mut delivered = 0;
-        // A run of delivered tokens whose bits share one flag word, cleared with one RMW.
-        let mut run_word = 0;
-        let mut run_bits = 0u64;
         while delivered < limit {
             let slot = &self.ring[position & self.ring_mask];
             // Acquire: pairs with the notify's Release store of the index (and its data).
@@ -146,18 +168,16 @@ impl TokenQueue {
             slot.store(EMPTY, Ordering::Relaxed);
             position = position.wrapping_add(1) & POSITION_MASK;
             let index = value as usize;
-            let word = index / FLAG_BITS;
-            if word != run_word && run_bits != 0 {
-                self.clear_pending(run_word, run_bits);
-                run_bits = 0;
-            }
-            run_word = word;
-            run_bits |= 1 << (index % FLAG_BITS);
+            cursor.defer_clear(index);
             events.push(Token::new(index));
             delivered += 1;
         }
-        if run_bits != 0 {
-            self.clear_pending(run_word, run_bits);
+        // Clearing after the loop is still before this poll returns: a notify that lands in
+        // between is conflated into this delivery, and the acquiring clear publishes its data.
+        for word in cursor.dirty_words.drain(..) {
+            let word = word as usize;
+            let bits = std::mem::take(&mut cursor.clear_bits[word]);
+            self.clear_pending(word, bits);
         }
         head.set(position);
         delivered
@@ -222,18 +242,49 @@ impl Drop for TokenProducer {
     }
 }
 
+/// The consumer's scratch with which one poll clears the pending bits of all it delivered
+/// with one RMW per flag word touched (tokens delivered together often share words: a
+/// scattered 256 of 4096 touch at most 64).
+struct ClearScratch {
+    /// Per flag word, the bits of delivered tokens still to clear (all zero between polls).
+    clear_bits: Box<[u64]>,
+    /// The words with bits in `clear_bits`, so clearing costs O(delivered), not O(capacity).
+    /// Never reallocates: it holds each word at most once.
+    dirty_words: Vec<u32>,
+}
+
+impl ClearScratch {
+    fn new(flag_words: usize) -> ClearScratch {
+        ClearScratch {
+            clear_bits: vec![0; flag_words].into_boxed_slice(),
+            dirty_words: Vec::with_capacity(flag_words),
+        }
+    }
+
+    #[inline]
+    fn defer_clear(&mut self, index: usize) {
+        let word = index / FLAG_BITS;
+        let bits = &mut self.clear_bits[word];
+        if *bits == 0 {
+            self.dirty_words.push(word as u32);
+        }
+        *bits |= 1 << (index % FLAG_BITS);
+    }
+}
+
 /// The consumer handle: owns the read position, closes the queue when dropped.
 pub(crate) struct TokenConsumer {
     queue: Arc<TokenQueue>,
     /// The next position to read; only this handle touches it (hence `!Sync`).
     head: Cell<usize>,
+    scratch: RefCell<ClearScratch>,
 }
 
 impl TokenConsumer {
     /// Fills `events` with up to `limit` pending tokens, oldest first; returns how many.
     #[inline]
     pub(crate) fn poll(&self, events: &mut Events, limit: usize) -> usize {
-        self.queue.poll(&self.head, events, limit)
+        self.queue.poll(&self.head, &self.scratch, events, limit)
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -272,6 +323,13 @@ impl TokenConsumer {
 
 impl Drop for TokenConsumer {
     fn drop(&mut self) {
+        // Every token pending from now on: a later notify takes the conflated path, which is
+        // where producers check `closed`. Relaxed: this publishes nothing by itself; `closed`
+        // is stored after, and a notify that sees a bit set here and `closed` still false is
+        // a notify racing the drop, which may succeed.
+        for word in self.queue.pending.iter() {
+            word.fetch_or(u64::MAX, Ordering::Relaxed);
+        }
         // Release: pairs with `is_closed`'s Acquire.
         self.queue.closed.store(true, Ordering::Release);
     }
@@ -280,6 +338,7 @@ impl Drop for TokenConsumer {
 /// Makes a queue for tokens `0..capacity`; panics on 0 or more than [`MAX_CAPACITY`].
 pub(crate) fn token_queue(capacity: usize) -> (TokenProducer, TokenConsumer) {
     let queue = Arc::new(TokenQueue::new(capacity));
+    let scratch = RefCell::new(ClearScratch::new(queue.pending.len()));
     (
         TokenProducer {
             queue: Arc::clone(&queue),
@@ -287,6 +346,7 @@ pub(crate) fn token_queue(capacity: usize) -> (TokenProducer, TokenConsumer) {
         TokenConsumer {
             queue,
             head: Cell::new(0),
+            scratch,
         },
     )
 }
