@@ -37,7 +37,7 @@ fn produce(id: usize, slots: &Slots, mut notify: impl FnMut(Token)) -> Vec<u64> 
         state ^= state >> 7;
         state ^= state << 17;
         // Bias towards a few hot tokens so conflation happens a lot.
-        let token = if state % 4 == 0 {
+        let token = if state.is_multiple_of(4) {
             (state >> 8) as usize % 4
         } else {
             (state >> 8) as usize % TOKENS
@@ -54,15 +54,19 @@ fn consume(events: &Events, slots: &Slots, seen: &mut [[u64; PRODUCERS]]) {
     let mut in_this_poll = [false; TOKENS];
     for token in events {
         let index = token.index();
-        assert!(!in_this_poll[index], "token {index} delivered twice in one poll");
+        assert!(
+            !in_this_poll[index],
+            "token {index} delivered twice in one poll"
+        );
         in_this_poll[index] = true;
-        for producer in 0..PRODUCERS {
-            let value = slots.0[index][producer].load(Ordering::Relaxed);
+        for (producer, slot) in slots.0[index].iter().enumerate() {
+            let value = slot.load(Ordering::Relaxed);
+            let last = &mut seen[index][producer];
             assert!(
-                value >= seen[index][producer],
+                value >= *last,
                 "slot went backwards: token {index}, producer {producer}"
             );
-            seen[index][producer] = value;
+            *last = value;
         }
     }
 }
