@@ -43,16 +43,3 @@ pub(crate) mod thread {
         loom::thread::yield_now();
     }
 }
-
-/// One step of a bounded busy-wait: a CPU spin hint, or a yield to the model checker under loom
-/// (loom cannot explore a loop that never yields).
-#[inline]
-pub(crate) fn spin_once(backoff: &crossbeam_utils::Backoff) {
-    #[cfg(not(loom))]
-    backoff.snooze();
-    #[cfg(loom)]
-    {
-        let _ = backoff;
-        loom::thread::yield_now();
-    }
-}

@@ -53,11 +53,13 @@ const FLAG_BITS: usize = u64::BITS as usize;
 /// State shared by the producers and the consumer of one queue.
 #[repr(C)]
 pub(crate) struct TokenQueue {
-    // Read-mostly: written once at construction (and `closed` once at the consumer's drop), so
-    // this line stays shared in every core's cache.
+    // Read-mostly: written once at construction (`closed` once at the consumer's drop,
+    // `disconnected` once at the last producer's), so this line stays shared in every core's
+    // cache and a spinning receiver can read it without slowing producers down.
     capacity: usize,
     ring_mask: usize,
     closed: AtomicBool,
+    disconnected: AtomicBool,
     ring: Box<[AtomicU32]>,
     pending: Box<[AtomicU64]>,
     /// Claimed positions (above `POSITION_SHIFT`) plus the SLEEPING and DISCONNECTED bits.
@@ -82,6 +84,7 @@ impl TokenQueue {
             capacity,
             ring_mask: ring_len - 1,
             closed: AtomicBool::new(false),
+            disconnected: AtomicBool::new(false),
             ring: (0..ring_len).map(|_| AtomicU32::new(EMPTY)).collect(),
             pending: (0..capacity.div_ceil(FLAG_BITS))
                 .map(|_| AtomicU64::new(0))
@@ -192,8 +195,10 @@ impl TokenQueue {
     }
 
     fn is_disconnected(&self) -> bool {
-        // Acquire: pairs with the last producer's release so its notifies are visible.
-        self.tail.load(Ordering::Acquire) & DISCONNECTED != 0
+        // Acquire: pairs with the last producer's Release store, after which every notify of
+        // every producer is visible. Not the tail word's bit: that line is the producers' hot
+        // line, and a receiver spinning on it would slow every claim down.
+        self.disconnected.load(Ordering::Acquire)
     }
 }
 
@@ -234,8 +239,11 @@ impl Drop for TokenProducer {
         // AcqRel: the last producer must see every other producer's notifies before it
         // publishes DISCONNECTED on their behalf.
         if self.queue.producers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // AcqRel: Release makes all notifies visible to a consumer that sees the bit;
-            // Acquire receives a SLEEPING announcement's registration.
+            // Release: a consumer that sees the flag sees every notify (see `is_disconnected`).
+            self.queue.disconnected.store(true, Ordering::Release);
+            // The tail bit is for a consumer about to sleep: its announcement sees the bit and
+            // re-polls, or this RMW sees its announcement and wakes it. AcqRel: Release orders
+            // the flag above before the bit; Acquire receives the announcement's registration.
             let seen = self.queue.tail.fetch_or(DISCONNECTED, Ordering::AcqRel);
             self.queue.waiter.wake_if_announced(&self.queue.tail, seen);
         }
@@ -295,18 +303,22 @@ impl TokenConsumer {
         self.queue.is_disconnected()
     }
 
-    /// One receive attempt with the disconnect check done *before* the poll, so that a token
-    /// notified just before the last producer dropped is always delivered first.
-    /// `Some(Ok(()))`: delivered; `Some(Err(()))`: disconnected and empty; `None`: empty.
+    /// One receive attempt. `Some(Ok(()))`: delivered; `Some(Err(()))`: disconnected and
+    /// empty; `None`: empty.
+    ///
+    /// Disconnection seen after an empty poll is followed by one more poll: a token notified
+    /// just before the last producer dropped may have landed between the two looks, and it
+    /// must be delivered before disconnection is reported.
     #[inline]
     pub(crate) fn try_receive(&self, events: &mut Events, limit: usize) -> Option<Result<(), ()>> {
-        let disconnected = self.is_disconnected();
         if self.poll(events, limit) > 0 {
             Some(Ok(()))
-        } else if disconnected {
-            Some(Err(()))
-        } else {
+        } else if !self.is_disconnected() {
             None
+        } else if self.poll(events, limit) > 0 {
+            Some(Ok(()))
+        } else {
+            Some(Err(()))
         }
     }
 

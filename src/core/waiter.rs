@@ -24,8 +24,6 @@
 use std::task::Waker;
 use std::time::Instant;
 
-use crossbeam_utils::Backoff;
-
 use crate::sync::{self, thread, AtomicUsize, Mutex, Ordering};
 
 /// Tail-word bit: the consumer announced that it is about to sleep.
@@ -144,7 +142,7 @@ impl Waiter {
     }
 
     /// The blocking receive loop shared by every blocking receiver: a fast attempt, a short
-    /// bounded spin with backoff, then park until woken or until `deadline`.
+    /// bounded spin, then park until woken or until `deadline`.
     ///
     /// `attempt` returns `Some` when it has a result (data, or "disconnected and empty");
     /// `head` returns the consumer's position for the announcement. Returns `None` only when
@@ -156,15 +154,13 @@ impl Waiter {
         mut attempt: impl FnMut() -> Option<R>,
         head: impl Fn() -> usize,
     ) -> Option<R> {
-        let backoff = Backoff::new();
+        if let Some(result) = attempt() {
+            return Some(result);
+        }
+        if let Some(result) = spin(&mut attempt, deadline) {
+            return Some(result);
+        }
         loop {
-            if let Some(result) = attempt() {
-                return Some(result);
-            }
-            if !backoff.is_completed() {
-                sync::spin_once(&backoff);
-                continue;
-            }
             let timeout = match deadline {
                 None => None,
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
@@ -177,13 +173,58 @@ impl Waiter {
                 // A producer is between claiming and publishing, or just disconnected: let it
                 // finish rather than burn the core it may need.
                 thread::yield_now();
-                continue;
+            } else {
+                match timeout {
+                    None => thread::park(),
+                    Some(left) => thread::park_timeout(left),
+                }
+                self.withdraw(tail);
             }
-            match timeout {
-                None => thread::park(),
-                Some(left) => thread::park_timeout(left),
+            if let Some(result) = attempt() {
+                return Some(result);
             }
-            self.withdraw(tail);
         }
     }
+}
+
+/// How long a blocking receive spins before it parks.
+///
+/// Waking a parked thread costs a futex wake and a reschedule, about 10 us on the virtual
+/// machines we measure on, and while a receiver is parked its peer's next reply waits for that
+/// too: two threads in a request/reply loop fall into paying it on every hop. Spinning a little
+/// longer than one wake-up keeps such a pair out of that regime (a blocking round trip drops
+/// from ~20 us to well under 1 us there; see BENCHMARKS.md), and an idle receiver still parks
+/// after this long and then burns no CPU.
+#[cfg(not(loom))]
+const SPIN_BUDGET: std::time::Duration = std::time::Duration::from_micros(20);
+
+/// Phase two of a blocking wait: spin with CPU pause hints until `attempt` succeeds, the spin
+/// budget is spent, or `deadline` passes. Reads nothing producers write unless it has arrived.
+#[cfg(not(loom))]
+fn spin<R>(attempt: &mut impl FnMut() -> Option<R>, deadline: Option<Instant>) -> Option<R> {
+    let start = Instant::now();
+    let stop = match deadline {
+        Some(deadline) => deadline.min(start + SPIN_BUDGET),
+        None => start + SPIN_BUDGET,
+    };
+    loop {
+        // Check the clock only every few rounds: reading it costs more than a poll.
+        for _ in 0..8 {
+            for _ in 0..8 {
+                std::hint::spin_loop();
+            }
+            if let Some(result) = attempt() {
+                return Some(result);
+            }
+        }
+        if Instant::now() >= stop {
+            return None;
+        }
+    }
+}
+
+/// Under loom there is no spinning: the models explore announce/park directly.
+#[cfg(loom)]
+fn spin<R>(_attempt: &mut impl FnMut() -> Option<R>, _deadline: Option<Instant>) -> Option<R> {
+    None
 }
