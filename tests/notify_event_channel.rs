@@ -38,7 +38,10 @@ fn receives_honour_the_limit_and_keep_fifo_order() {
     receiver.try_recv(&mut events).unwrap();
     assert_eq!(indices(&events), [2]);
     assert_eq!(receiver.try_recv(&mut events), Err(TryRecvError::Empty));
-    assert!(events.is_empty(), "a failed receive leaves the buffer cleared");
+    assert!(
+        events.is_empty(),
+        "a failed receive leaves the buffer cleared"
+    );
 }
 
 #[test]
