@@ -7,8 +7,8 @@
 //!   1. pending[t/64].fetch_or(bit t) ── bit was set? ─ yes ─▶ conflated: return
 //!   2. tail.fetch_add(ONE_POSITION)  ── claims position p
 //!   3. ring[p % ring_len] = t        ────────────────────────▶ poll: read ring[head];
-//!   4. wake the consumer if the tail word said SLEEPING         EMPTY? stop; else take t,
-//!                                                               write EMPTY, head += 1;
+//!   4. wake the consumer if the tail word said SLEEPING         lap tag not head's lap?
+//!                                                               stop; else take t, head += 1;
 //!                                                               at the end, clear the bits
 //!                                                               with one fetch_and per word
 //! ```
@@ -26,12 +26,14 @@
 //!   visible once a poll has delivered the token, even when that notify was conflated into a
 //!   delivery already pending. A plain load to skip the RMW on the conflated path would lose
 //!   exactly these writes (store-to-load reordering), so the RMW stays.
-//! * **Slot reuse.** A producer may write slot `p % ring_len` only after the consumer emptied
-//!   position `p - ring_len`. Among the positions `p - ring_len ..= p` two carry the same token
+//! * **Slot reuse.** A producer may write slot `p % ring_len` only after the consumer read
+//!   position `p - ring_len` (slots carry a lap-parity tag, so the consumer never writes them). Among the positions `p - ring_len ..= p` two carry the same token
 //!   (there are more positions than tokens); the later claim of it followed the clear of its
 //!   bit, which followed the pop of every earlier position. The flag RMWs (acquire on notify,
 //!   release on clear) and the tail's release sequence (every claim is an AcqRel RMW) carry that
-//!   happens-before edge to the producer of `p`.
+//!   happens-before edge to the producer of `p`. Nor can the consumer mistake a stale slot: at
+//!   position `p` a slot holds `p`'s token (tag = `p`'s lap parity) or the previous lap's
+//!   (the other parity); the next lap's write needs `p` read first.
 
 use std::cell::{Cell, RefCell};
 
@@ -42,9 +44,14 @@ use crate::notify::{Events, NotifyError, Token};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// The ring's marker for "no token here".
-const EMPTY: u32 = u32::MAX;
+/// The top bit of a ring slot: the parity of the lap (of `ring_len` positions) in which the
+/// slot was last written. The consumer at position `p` takes a slot only if its tag is `p`'s
+/// lap parity; otherwise the slot still holds the previous lap's token and position `p` is
+/// not published yet. So the consumer never writes the ring: its lines only travel from
+/// producers to the consumer, never back.
+const LAP_TAG: u32 = 1 << 31;
 
-/// The largest capacity a queue accepts: tokens must fit below [`EMPTY`] in a `u32`, and the
+/// The largest capacity a queue accepts: tokens must fit below [`LAP_TAG`] in a `u32`, and the
 /// ring (the next power of two) must fit in the tail word's position bits.
 pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 29 };
 
@@ -85,7 +92,8 @@ impl TokenQueue {
             ring_mask: ring_len - 1,
             closed: AtomicBool::new(false),
             disconnected: AtomicBool::new(false),
-            ring: (0..ring_len).map(|_| AtomicU32::new(EMPTY)).collect(),
+            // Tagged as written in lap -1: the first lap (parity 0) finds every slot empty.
+            ring: (0..ring_len).map(|_| AtomicU32::new(LAP_TAG)).collect(),
             pending: (0..capacity.div_ceil(FLAG_BITS))
                 .map(|_| AtomicU64::new(0))
                 .collect(),
@@ -107,7 +115,7 @@ impl TokenQueue {
         }
         let bit = 1u64 << (index % FLAG_BITS);
         // AcqRel: Release publishes the caller's writes to the poll whose acquiring clear reads
-        // this RMW (also when conflated); Acquire receives the consumer's emptying of ring
+        // this RMW (also when conflated); Acquire receives the consumer's reads of ring
         // slots, which the slot-reuse argument needs.
         let was = self.pending[index / FLAG_BITS].fetch_or(bit, Ordering::AcqRel);
         if was & bit != 0 {
@@ -119,12 +127,13 @@ impl TokenQueue {
             }
             return Ok(());
         }
-        // AcqRel: keeps the tail a release sequence that carries "slot emptied" from producer
+        // AcqRel: keeps the tail a release sequence that carries "slot read" from producer
         // to producer (slot reuse), and acquires a SLEEPING announcement's registration.
         let seen = self.tail.fetch_add(ONE_POSITION, Ordering::AcqRel);
-        let slot = &self.ring[waiter::position_of(seen) & self.ring_mask];
+        let position = waiter::position_of(seen);
         // Release: the poll that reads this index with Acquire sees everything before it.
-        slot.store(index as u32, Ordering::Release);
+        self.ring[position & self.ring_mask]
+            .store(index as u32 | self.lap_tag(position), Ordering::Release);
         self.waiter.wake_if_announced(&self.tail, seen);
         Ok(())
     }
@@ -142,8 +151,9 @@ impl TokenQueue {
         events.clear();
         // The empty poll, the event loop's most frequent call, is this one load, inlined.
         // Acquire: as in `deliver`.
-        let first = &self.ring[head.get() & self.ring_mask];
-        if limit == 0 || first.load(Ordering::Acquire) == EMPTY {
+        let position = head.get();
+        let first = self.ring[position & self.ring_mask].load(Ordering::Acquire);
+        if limit == 0 || first & LAP_TAG != self.lap_tag(position) {
             return 0;
         }
         self.deliver(head, scratch, events, limit)
@@ -161,16 +171,13 @@ impl TokenQueue {
         let cursor = &mut *scratch.borrow_mut();
         let mut delivered = 0;
         while delivered < limit {
-            let slot = &self.ring[position & self.ring_mask];
             // Acquire: pairs with the notify's Release store of the index (and its data).
-            let value = slot.load(Ordering::Acquire);
-            if value == EMPTY {
+            let value = self.ring[position & self.ring_mask].load(Ordering::Acquire);
+            if value & LAP_TAG != self.lap_tag(position) {
                 break;
             }
-            // Relaxed: the next producer of this slot learns of it through the flag clear below.
-            slot.store(EMPTY, Ordering::Relaxed);
             position = position.wrapping_add(1) & POSITION_MASK;
-            let index = value as usize;
+            let index = (value & !LAP_TAG) as usize;
             cursor.defer_clear(index);
             events.push(Token::new(index));
             delivered += 1;
@@ -186,11 +193,24 @@ impl TokenQueue {
         delivered
     }
 
+    /// The tag a slot carries when it holds `position`'s token.
+    #[inline]
+    fn lap_tag(&self, position: usize) -> u32 {
+        // `ring_mask + 1` is the ring length, a power of two: this bit of the position flips
+        // once per lap. Positions wrap at a multiple of the ring length, so the parity
+        // sequence never breaks.
+        if position & (self.ring_mask + 1) != 0 {
+            LAP_TAG
+        } else {
+            0
+        }
+    }
+
     #[inline]
     fn clear_pending(&self, word: usize, bits: u64) {
         // AcqRel: Acquire reads the end of the release sequence of every notify of these
         // tokens, conflated ones included (their writes become visible to the caller);
-        // Release publishes the EMPTY slots to the next producers (slot reuse).
+        // Release tells the next producers these positions were read (slot reuse).
         self.pending[word].fetch_and(!bits, Ordering::AcqRel);
     }
 
@@ -425,8 +445,14 @@ mod tests {
             .tail
             .store(start << waiter::POSITION_SHIFT, Ordering::Relaxed);
         consumer.head.set(start);
+        // As a queue that got here would have it: each slot tagged with the previous lap.
+        let queue = &producer.queue;
+        for position in start..start + queue.ring.len() {
+            let stale = queue.lap_tag(position) ^ LAP_TAG;
+            queue.ring[position & queue.ring_mask].store(stale, Ordering::Relaxed);
+        }
         let mut events = Events::with_capacity(2);
-        for round in 0..4 {
+        for round in 0..6 {
             producer.notify(Token::new(round % 2)).unwrap();
             assert_eq!(consumer.poll(&mut events, usize::MAX), 1);
             assert_eq!(indices(&events), [round % 2]);
