@@ -43,3 +43,13 @@ pub(crate) mod thread {
         loom::thread::yield_now();
     }
 }
+
+/// A hint inside a retry loop that waits for another thread's progress: a CPU pause normally,
+/// a yield to the model checker under loom (which cannot explore a loop that never yields).
+#[inline]
+pub(crate) fn retry_hint() {
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}

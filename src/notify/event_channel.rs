@@ -390,6 +390,7 @@ impl Receiver {
         match ready(events) {
             Some(result) => Poll::Ready(result),
             None => {
+                crate::sync::retry_hint();
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }

@@ -1,0 +1,79 @@
+//! A small-N suite for miri (`bash scripts/miri.sh`): the multi-threaded notify paths with few
+//! enough operations that the interpreter finishes in seconds. Also runs in `cargo test`.
+#![cfg(not(loom))]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use conflux::notify::{event_channel, event_queue, Events, Token};
+
+#[test]
+fn threads_notify_and_a_poller_sees_every_final_value() {
+    const TOKENS: usize = 8;
+    let (notifier, poller) = event_queue(TOKENS);
+    let slots: Arc<Vec<AtomicU64>> = Arc::new((0..TOKENS).map(|_| AtomicU64::new(0)).collect());
+    let producers: Vec<_> = (0..2)
+        .map(|p| {
+            let (notifier, slots) = (notifier.clone(), Arc::clone(&slots));
+            thread::spawn(move || {
+                for value in 1..=40u64 {
+                    let token = p + 2 * (value as usize % (TOKENS / 2));
+                    slots[token].store(value, Ordering::Relaxed);
+                    notifier.notify(Token::new(token)).unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(notifier);
+    let mut events = Events::with_capacity(TOKENS);
+    let mut seen = [0u64; TOKENS];
+    loop {
+        let disconnected = poller.is_disconnected();
+        poller.poll_limit(&mut events, 3);
+        for token in &events {
+            seen[token.index()] = slots[token.index()].load(Ordering::Relaxed);
+        }
+        if disconnected && events.is_empty() {
+            break;
+        }
+        thread::yield_now();
+    }
+    for producer in producers {
+        producer.join().unwrap();
+    }
+    for (token, slot) in slots.iter().enumerate() {
+        assert_eq!(seen[token], slot.load(Ordering::Relaxed));
+    }
+}
+
+#[test]
+fn blocking_channel_delivers_then_disconnects() {
+    let (sender, receiver) = event_channel(4);
+    let producer = thread::spawn(move || {
+        for round in 0..20 {
+            sender.notify(Token::new(round % 4)).unwrap();
+        }
+    });
+    let mut events = Events::with_capacity(4);
+    let mut deliveries = 0;
+    while receiver.recv_limit(&mut events, 2).is_ok() {
+        assert!(!events.is_empty() && events.len() <= 2);
+        deliveries += events.len();
+    }
+    assert!((4..=20).contains(&deliveries));
+    producer.join().unwrap();
+}
+
+#[test]
+fn dropping_handles_in_any_order_frees_everything() {
+    let (notifier, poller) = event_queue(3);
+    notifier.notify(Token::new(2)).unwrap();
+    drop(poller);
+    assert!(notifier.notify(Token::new(1)).is_err());
+    drop(notifier);
+    let (sender, receiver) = event_channel(3);
+    drop(sender);
+    let mut events = Events::with_capacity(3);
+    assert!(receiver.recv(&mut events).is_err());
+}
