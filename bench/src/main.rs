@@ -1,2 +1,144 @@
-//! Comparison runner (placeholder until the runner lands).
-fn main() {}
+//! The comparison runner: conflux and its peers through the same workloads, interleaved in one
+//! process, medians and ratios in one table.
+//!
+//! ```text
+//! cargo run --release -p conflux-bench                  # the default run (about a minute)
+//! cargo run --release -p conflux-bench -- --quick       # a smoke run for CI (seconds)
+//! cargo run --release -p conflux-bench -- --filter poll # only cases whose name has "poll"
+//! cargo run --release -p conflux-bench -- --rounds 41   # more rounds, tighter medians
+//! ```
+//!
+//! The table is printed and written to `target/conflux-bench/report.md`.
+
+mod cases_channel;
+mod cases_notify;
+mod measure;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Duration;
+
+/// Counts live heap bytes, so memory per token is measured, not estimated.
+struct CountingAllocator;
+
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call forwards to the system allocator with the caller's arguments unchanged;
+// the counter is a side effect that allocation does not depend on.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged; `ptr` came from `alloc` with this `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Heap bytes that `make` leaves allocated (what its result owns).
+fn heap_bytes_of<T>(make: impl FnOnce() -> T) -> (T, isize) {
+    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let value = make();
+    (value, LIVE_BYTES.load(Ordering::Relaxed) - before)
+}
+
+struct Options {
+    quick: bool,
+    filter: Option<String>,
+    rounds: Option<usize>,
+}
+
+fn parse_options() -> Options {
+    let mut options = Options {
+        quick: false,
+        filter: None,
+        rounds: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--filter" => options.filter = args.next(),
+            "--rounds" => options.rounds = args.next().and_then(|r| r.parse().ok()),
+            "--help" | "-h" => {
+                println!("usage: conflux-bench [--quick] [--filter SUBSTRING] [--rounds N]");
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("unknown argument {other:?}; try --help");
+                std::process::exit(2);
+            }
+        }
+    }
+    options
+}
+
+fn memory_table() -> String {
+    const TOKENS: usize = 4096;
+    let (ours, ours_bytes) = heap_bytes_of(|| conflux::notify::event_queue(TOKENS));
+    let (theirs, their_bytes) = heap_bytes_of(|| nexus_notify::event_queue(TOKENS));
+    drop((ours, theirs));
+    format!(
+        "| memory at {TOKENS} tokens | bytes/token | {:.2} | nexus-notify {:.2} | {:.2} |\n",
+        ours_bytes as f64 / TOKENS as f64,
+        their_bytes as f64 / TOKENS as f64,
+        ours_bytes as f64 / their_bytes as f64
+    )
+}
+
+fn main() {
+    let options = parse_options();
+    let settings = measure::Settings {
+        rounds: options.rounds.unwrap_or(if options.quick { 3 } else { 21 }),
+        batch: if options.quick {
+            Duration::from_millis(2)
+        } else {
+            Duration::from_millis(15)
+        },
+    };
+    let mut cases: Vec<measure::Case> = cases_notify::cases()
+        .into_iter()
+        .chain(cases_channel::cases())
+        .filter(|case| {
+            options
+                .filter
+                .as_ref()
+                .is_none_or(|f| case.name.contains(f.as_str()))
+        })
+        .collect();
+    if cases.is_empty() {
+        eprintln!("no case matches the filter");
+        std::process::exit(2);
+    }
+    measure::run(&mut cases, &settings);
+
+    let mut report = measure::table(&cases);
+    if options.filter.is_none() {
+        report.push_str(&memory_table());
+    }
+    let lost = cases_channel::NEXUS_LOST_WAKEUPS.load(Ordering::Relaxed);
+    let mut notes = format!(
+        "\n{} rounds, batches of ~{:?}, medians over rounds; ratio below 1.00 means conflux is faster.\n",
+        settings.rounds, settings.batch
+    );
+    if lost > 0 {
+        notes.push_str(&format!(
+            "nexus-notify's blocking receive lost {lost} wake-ups in this run (each recovered by a 5 ms guard timeout).\n"
+        ));
+    }
+    println!("{report}{notes}");
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/conflux-bench");
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("report.md"), format!("{report}{notes}")));
+    match written {
+        Ok(()) => eprintln!("report written to target/conflux-bench/report.md"),
+        Err(err) => eprintln!("could not write the report: {err}"),
+    }
+}

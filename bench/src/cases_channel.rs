@@ -1,0 +1,100 @@
+//! Blocking round trips: a ping thread and an echo thread over two channels, each waiting in
+//! its receive. conflux's `event_channel` against nexus-notify's, with crossbeam-channel's
+//! bounded channel (send/recv of a unit) as the reference every Rust programmer knows.
+//!
+//! nexus-notify 1.1's blocking receive can lose a wake-up (seen here: both threads parked for
+//! good), so its receives go through `recv_timeout` with a 5 ms guard; every time the guard
+//! fires is counted and reported, since each one costs that round trip 5 ms.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use crate::measure::{Case, Contender};
+
+/// Wake-ups nexus-notify lost during this run (recovered by the guard timeout).
+pub static NEXUS_LOST_WAKEUPS: AtomicU64 = AtomicU64::new(0);
+
+fn conflux_round_trip() -> Contender {
+    use conflux::notify::{event_channel, Events, Token};
+    Contender::new("conflux", |iterations| {
+        let (ping, ping_rx) = event_channel(1);
+        let (pong, pong_rx) = event_channel(1);
+        let echo = thread::spawn(move || {
+            let mut events = Events::with_capacity(1);
+            while ping_rx.recv(&mut events).is_ok() {
+                pong.notify(Token::new(0)).unwrap();
+            }
+        });
+        let mut events = Events::with_capacity(1);
+        for _ in 0..iterations {
+            ping.notify(Token::new(0)).unwrap();
+            pong_rx.recv(&mut events).unwrap();
+            black_box(events.len());
+        }
+        drop(ping);
+        echo.join().unwrap();
+        iterations
+    })
+}
+
+fn nexus_recv(receiver: &nexus_notify::Receiver, events: &mut nexus_notify::Events) {
+    while !receiver.recv_timeout(events, Duration::from_millis(5)) {
+        NEXUS_LOST_WAKEUPS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn nexus_round_trip() -> Contender {
+    use nexus_notify::{event_channel, Events, Token};
+    Contender::new("nexus-notify", |iterations| {
+        let (ping, ping_rx) = event_channel(1);
+        let (pong, pong_rx) = event_channel(1);
+        let echo = thread::spawn(move || {
+            let mut events = Events::with_capacity(1);
+            for _ in 0..iterations {
+                nexus_recv(&ping_rx, &mut events);
+                pong.notify(Token::new(0)).unwrap();
+            }
+        });
+        let mut events = Events::with_capacity(1);
+        for _ in 0..iterations {
+            ping.notify(Token::new(0)).unwrap();
+            nexus_recv(&pong_rx, &mut events);
+            black_box(events.len());
+        }
+        echo.join().unwrap();
+        iterations
+    })
+}
+
+fn crossbeam_round_trip() -> Contender {
+    Contender::new("crossbeam-channel", |iterations| {
+        let (ping, ping_rx) = crossbeam_channel::bounded::<()>(1);
+        let (pong, pong_rx) = crossbeam_channel::bounded::<()>(1);
+        let echo = thread::spawn(move || {
+            while ping_rx.recv().is_ok() {
+                pong.send(()).unwrap();
+            }
+        });
+        for _ in 0..iterations {
+            ping.send(()).unwrap();
+            pong_rx.recv().unwrap();
+        }
+        drop(ping);
+        echo.join().unwrap();
+        iterations
+    })
+}
+
+pub fn cases() -> Vec<Case> {
+    vec![Case {
+        name: "blocking round trip over two channels".to_string(),
+        unit: "round trip",
+        contenders: vec![
+            conflux_round_trip(),
+            nexus_round_trip(),
+            crossbeam_round_trip(),
+        ],
+    }]
+}
