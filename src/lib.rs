@@ -41,8 +41,11 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod core;
+pub mod mailbox;
 pub mod notify;
 mod sync;
+
+pub use mailbox::{Feedback, Unreliable};
 
 /// The README's examples, compiled and run as doctests so they cannot rot.
 #[cfg(doctest)]

@@ -30,8 +30,11 @@ use crate::sync::{self, thread, AtomicUsize, Mutex, Ordering};
 pub(crate) const SLEEPING: usize = 0b01;
 /// Tail-word bit: every producer handle is gone.
 pub(crate) const DISCONNECTED: usize = 0b10;
+/// Tail-word bit: the consumer is gone; producers must not claim positions any more (used by
+/// queues whose consumer drains what was claimed before it left).
+pub(crate) const CLOSED: usize = 0b100;
 /// Positions live above the flag bits.
-pub(crate) const POSITION_SHIFT: u32 = 2;
+pub(crate) const POSITION_SHIFT: u32 = 3;
 /// What a producer adds to the tail word to claim one position.
 pub(crate) const ONE_POSITION: usize = 1 << POSITION_SHIFT;
 /// Positions wrap within the bits above the flags.
@@ -94,12 +97,19 @@ impl Waiter {
     }
 
     /// Announces in `tail` that the consumer is about to sleep; it has consumed everything up to
-    /// position `head`. Register a target first.
-    pub(crate) fn announce(&self, tail: &AtomicUsize, head: usize) -> Announce {
-        // AcqRel: Acquire makes every item claimed before this RMW, and a DISCONNECTED set
-        // before it, visible to the re-poll; Release orders the registration before the bit.
+    /// position `head`, and `hidden_work` (checked after the announcement) says whether there
+    /// is work the tail word cannot show. Register a target first.
+    pub(crate) fn announce(
+        &self,
+        tail: &AtomicUsize,
+        head: usize,
+        hidden_work: impl Fn() -> bool,
+    ) -> Announce {
+        // AcqRel: Acquire makes every item claimed before this RMW, a DISCONNECTED set before
+        // it, and whatever a producer did before its own later-read tail RMW, visible to the
+        // re-checks; Release orders the registration before the bit.
         let seen = tail.fetch_or(SLEEPING, Ordering::AcqRel);
-        if position_of(seen) != head || seen & DISCONNECTED != 0 {
+        if position_of(seen) != head || seen & DISCONNECTED != 0 || hidden_work() {
             self.withdraw(tail);
             Announce::Retry
         } else {
@@ -145,14 +155,18 @@ impl Waiter {
     /// bounded spin, then park until woken or until `deadline`.
     ///
     /// `attempt` returns `Some` when it has a result (data, or "disconnected and empty");
-    /// `head` returns the consumer's position for the announcement. Returns `None` only when
-    /// `deadline` passed with `attempt` still empty, after one last attempt.
+    /// `head` returns the consumer's position for the announcement; `hidden_work` says whether
+    /// there is work the tail word does not show (it is checked after the announcement, so a
+    /// producer that makes such work must RMW the tail word afterwards and wake on what it
+    /// returned). Returns `None` only when `deadline` passed with `attempt` still empty, after
+    /// one last attempt.
     pub(crate) fn block_until<R>(
         &self,
         tail: &AtomicUsize,
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> Option<R>,
         head: impl Fn() -> usize,
+        hidden_work: impl Fn() -> bool,
     ) -> Option<R> {
         if let Some(result) = attempt() {
             return Some(result);
@@ -169,7 +183,7 @@ impl Waiter {
                 },
             };
             self.register_current_thread();
-            if self.announce(tail, head()) == Announce::Retry {
+            if self.announce(tail, head(), &hidden_work) == Announce::Retry {
                 // A producer is between claiming and publishing, or just disconnected: let it
                 // finish rather than burn the core it may need.
                 thread::yield_now();

@@ -382,7 +382,7 @@ impl Receiver {
             return Poll::Ready(result);
         }
         waiter.register_task(cx.waker());
-        if waiter.announce(tail, self.consumer.head()) == Announce::Sleep {
+        if waiter.announce(tail, self.consumer.head(), || false) == Announce::Sleep {
             return Poll::Pending;
         }
         // Something arrived (or the senders left) while we announced: look again, and if a
@@ -430,6 +430,7 @@ impl Receiver {
             deadline,
             || self.consumer.try_receive(events, limit.max(1)),
             || self.consumer.head(),
+            || false,
         )
     }
 }

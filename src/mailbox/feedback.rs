@@ -1,0 +1,129 @@
+//! [`Feedback`] and [`Unreliable`]: what an enqueue tells its caller.
+
+/// What happened to an enqueued message.
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use std::num::NonZeroUsize;
+/// use conflux::mailbox::{self, Feedback, Policy};
+///
+/// struct Job(u32);
+/// impl Policy for Job {
+///     type Overflow = VecDeque<Job>;
+///     fn handle(overflow: &mut VecDeque<Job>, job: Job) {
+///         overflow.push_back(job); // keep everything
+///     }
+/// }
+///
+/// let (sender, receiver) = mailbox::new::<Job>(NonZeroUsize::new(1).unwrap());
+/// assert_eq!(sender.enqueue(Job(1)), Feedback::Ok);
+/// assert_eq!(sender.enqueue(Job(2)), Feedback::Backoff); // ready full: spilled
+/// drop(receiver);
+/// assert_eq!(sender.enqueue(Job(3)), Feedback::Closed);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feedback {
+    /// Accepted into the ready queue.
+    Ok,
+    /// `ready` was full, or overflow already held messages (which a newcomer must not
+    /// overtake): the message type's policy handled the message. A hint to slow down.
+    Backoff,
+    /// The receiver is gone; the message was dropped.
+    Closed,
+}
+
+impl Feedback {
+    /// Whether the mailbox took the message (`Ok` or `Backoff`).
+    ///
+    /// ```
+    /// use conflux::mailbox::Feedback;
+    ///
+    /// assert!(Feedback::Ok.accepted());
+    /// assert!(Feedback::Backoff.accepted());
+    /// assert!(!Feedback::Closed.accepted());
+    /// ```
+    pub const fn accepted(self) -> bool {
+        matches!(self, Feedback::Ok | Feedback::Backoff)
+    }
+}
+
+/// The outcome of an operation that may also be refused (an [`UnreliablePolicy`] returning
+/// `false`).
+///
+/// [`UnreliablePolicy`]: crate::mailbox::UnreliablePolicy
+///
+/// ```
+/// use conflux::{Feedback, Unreliable};
+///
+/// let sent = Unreliable::new(Feedback::Ok);
+/// assert_eq!(sent.outcome(), Some(Feedback::Ok));
+/// assert!(sent.accepted());
+/// let refused = Unreliable::<Feedback>::rejected();
+/// assert!(refused.is_rejected() && !refused.accepted());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unreliable<T> {
+    /// The operation ran and had this outcome.
+    Outcome(T),
+    /// The operation was refused; the message was dropped.
+    Rejected,
+}
+
+impl<T> Unreliable<T> {
+    /// Wraps an outcome.
+    ///
+    /// ```
+    /// assert_eq!(conflux::Unreliable::new(3).outcome(), Some(3));
+    /// ```
+    pub const fn new(outcome: T) -> Self {
+        Unreliable::Outcome(outcome)
+    }
+
+    /// The refused result.
+    ///
+    /// ```
+    /// assert!(conflux::Unreliable::<()>::rejected().is_rejected());
+    /// ```
+    pub const fn rejected() -> Self {
+        Unreliable::Rejected
+    }
+
+    /// Whether the operation was refused.
+    ///
+    /// ```
+    /// assert!(!conflux::Unreliable::new(()).is_rejected());
+    /// ```
+    pub const fn is_rejected(&self) -> bool {
+        matches!(self, Unreliable::Rejected)
+    }
+
+    /// The outcome, unless refused.
+    ///
+    /// ```
+    /// assert_eq!(conflux::Unreliable::<u8>::rejected().outcome(), None);
+    /// ```
+    pub fn outcome(self) -> Option<T> {
+        match self {
+            Unreliable::Outcome(outcome) => Some(outcome),
+            Unreliable::Rejected => None,
+        }
+    }
+}
+
+impl Unreliable<Feedback> {
+    /// Whether the mailbox took the message: `Outcome(Ok | Backoff)`.
+    ///
+    /// ```
+    /// use conflux::{Feedback, Unreliable};
+    ///
+    /// assert!(Unreliable::new(Feedback::Backoff).accepted());
+    /// assert!(!Unreliable::new(Feedback::Closed).accepted());
+    /// assert!(!Unreliable::<Feedback>::rejected().accepted());
+    /// ```
+    pub const fn accepted(self) -> bool {
+        match self {
+            Unreliable::Outcome(feedback) => feedback.accepted(),
+            Unreliable::Rejected => false,
+        }
+    }
+}

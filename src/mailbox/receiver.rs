@@ -1,0 +1,235 @@
+//! [`Receiver`] (and [`UnreliableReceiver`]): the one consuming handle.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::mode::{self, Mode};
+use super::shared::Shared;
+use super::{RecvTimeoutError, Stats, TryRecvError};
+use crate::core::ready_queue::ReadyHead;
+use crate::sync::Arc;
+
+/// Receives a mailbox's messages: `.await`, as a `Stream`, blocking, with a timeout, or without
+/// waiting. One per mailbox: `Send` (when `T: Send`), neither `Clone` nor `Sync`.
+///
+/// It takes from `ready` first and, after each message, moves retained overflow into `ready`
+/// front to back, so senders return to the fast path as soon as there is room. Dropping it
+/// closes the mailbox: later enqueues answer `Closed`, and everything buffered is dropped at
+/// once, each message exactly once.
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use conflux::mailbox::{self, policies::Spill};
+///
+/// let (sender, mut receiver) = mailbox::new::<Spill<u32>>(NonZeroUsize::new(16).unwrap());
+/// std::thread::spawn(move || {
+///     for i in 0..100 {
+///         let _ = sender.enqueue(Spill(i));
+///     }
+/// });
+/// let mut expected = 0;
+/// while let Some(Spill(i)) = receiver.recv_blocking() {
+///     assert_eq!(i, expected); // one sender: its order is kept, across ready and overflow
+///     expected += 1;
+/// }
+/// assert_eq!(expected, 100);
+/// ```
+pub struct Receiver<T, M: Mode<T> = mode::Reliable> {
+    shared: Arc<Shared<T, M>>,
+    head: ReadyHead,
+}
+
+/// The receiver of a mailbox whose policy may reject messages (from
+/// [`mailbox::new_unreliable`](super::new_unreliable)).
+pub type UnreliableReceiver<T> = Receiver<T, mode::Unreliable>;
+
+impl<T, M: Mode<T>> Receiver<T, M> {
+    pub(crate) fn new(shared: Arc<Shared<T, M>>, head: ReadyHead) -> Receiver<T, M> {
+        Receiver { shared, head }
+    }
+
+    /// Waits for the next message without blocking the thread; `None` once every sender is
+    /// gone and nothing is buffered. Works on any executor. Cancel-safe: dropping the future
+    /// loses no message.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let (sender, mut receiver) = mailbox::new::<Spill<&str>>(NonZeroUsize::new(4).unwrap());
+    /// let _ = sender.enqueue(Spill("hello"));
+    /// drop(sender);
+    /// assert_eq!(receiver.recv().await, Some(Spill("hello")));
+    /// assert_eq!(receiver.recv().await, None);
+    /// # });
+    /// ```
+    pub async fn recv(&mut self) -> Option<T> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The poll behind [`recv`](Receiver::recv): `Pending` registers `cx`'s waker, which the
+    /// next enqueue (or the last sender's drop) wakes.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use std::task::{Context, Poll, Waker};
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(receiver.poll_recv(&mut cx).is_pending());
+    /// let _ = sender.enqueue(Spill(7));
+    /// assert_eq!(receiver.poll_recv(&mut cx), Poll::Ready(Some(Spill(7))));
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.shared.poll_recv(&self.head, cx)
+    }
+
+    /// Takes the next message if one is buffered, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing is buffered, [`TryRecvError::Disconnected`] if
+    /// nothing is buffered and every sender is gone.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, TryRecvError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Empty));
+    /// let _ = sender.enqueue(Spill(1));
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(1)));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.shared.try_recv(&self.head)
+    }
+
+    /// Blocks the thread until a message arrives (`Some`) or every sender is gone and nothing
+    /// is buffered (`None`). Waits like the notify channel: a short spin, then parks; an idle
+    /// receiver burns no CPU.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// std::thread::spawn(move || {
+    ///     let _ = sender.enqueue(Spill(5));
+    /// });
+    /// assert_eq!(receiver.recv_blocking(), Some(Spill(5)));
+    /// assert_eq!(receiver.recv_blocking(), None);
+    /// ```
+    pub fn recv_blocking(&mut self) -> Option<T> {
+        self.shared.recv_blocking(&self.head, None).ok()
+    }
+
+    /// Like [`recv_blocking`](Receiver::recv_blocking), giving up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when the time ran out with nothing buffered (never
+    /// earlier), [`RecvTimeoutError::Disconnected`] when nothing is buffered and every sender
+    /// is gone.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use std::time::Duration;
+    /// use conflux::mailbox::{self, policies::Spill, RecvTimeoutError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// let waited = receiver.recv_timeout(Duration::from_millis(5));
+    /// assert_eq!(waited, Err(RecvTimeoutError::Timeout));
+    /// let _ = sender.enqueue(Spill(1));
+    /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Ok(Spill(1)));
+    /// ```
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared.recv_blocking(&self.head, deadline)
+    }
+
+    /// How many messages are buffered, `ready` plus retained overflow: a snapshot (takes the
+    /// overflow lock briefly).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// let _ = sender.enqueue(Spill(1));
+    /// let _ = sender.enqueue(Spill(2)); // retained in overflow
+    /// assert_eq!(receiver.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.len(&self.head)
+    }
+
+    /// Whether nothing is buffered (a snapshot).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (_sender, receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert!(receiver.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ready queue's capacity.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (_sender, receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(32).unwrap());
+    /// assert_eq!(receiver.capacity(), 32);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+
+    /// The mailbox's counters (takes the overflow lock briefly).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// let _ = sender.enqueue(Spill(1));
+    /// let _ = sender.enqueue(Spill(2));
+    /// assert_eq!(receiver.stats().backoff, 1);
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+}
+
+impl<T, M: Mode<T>> futures_core::Stream for Receiver<T, M> {
+    type Item = T;
+
+    /// Same as [`Receiver::poll_recv`]: ends once every sender is gone and nothing is buffered.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl<T, M: Mode<T>> Drop for Receiver<T, M> {
+    fn drop(&mut self) {
+        self.shared.close(&self.head);
+    }
+}
+
+impl<T, M: Mode<T>> fmt::Debug for Receiver<T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,180 @@
+//! [`Sender`] (and [`UnreliableSender`]): the enqueuing handles.
+
+use std::fmt;
+
+use super::mode::{self, Mode};
+use super::shared::{Outcome, Shared};
+use super::{Feedback, Policy, Stats, Unreliable, UnreliablePolicy};
+use crate::sync::Arc;
+
+/// Enqueues messages into a mailbox; never blocks. Clone it for every producer: it is `Send +
+/// Sync` when `T: Send`. When the last one is dropped the receiver drains what is buffered and
+/// then sees the end.
+///
+/// `Sender<T>` is the reliable flavour (from [`mailbox::new`](super::new));
+/// [`UnreliableSender<T>`] is `Sender<T, mode::Unreliable>`.
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use conflux::mailbox::{self, policies::Spill, Feedback};
+///
+/// let (sender, mut receiver) = mailbox::new::<Spill<u64>>(NonZeroUsize::new(8).unwrap());
+/// let workers: Vec<_> = (0..4)
+///     .map(|i| {
+///         let sender = sender.clone();
+///         std::thread::spawn(move || sender.enqueue(Spill(i)))
+///     })
+///     .collect();
+/// for worker in workers {
+///     assert_eq!(worker.join().unwrap(), Feedback::Ok);
+/// }
+/// assert_eq!(receiver.len(), 4);
+/// ```
+pub struct Sender<T, M: Mode<T> = mode::Reliable> {
+    shared: Arc<Shared<T, M>>,
+}
+
+/// The sender of a mailbox whose policy may reject messages (from
+/// [`mailbox::new_unreliable`](super::new_unreliable)).
+pub type UnreliableSender<T> = Sender<T, mode::Unreliable>;
+
+impl<T, M: Mode<T>> Sender<T, M> {
+    pub(crate) fn new(shared: Arc<Shared<T, M>>) -> Sender<T, M> {
+        Sender { shared }
+    }
+
+    /// Whether the receiver has been dropped (every enqueue now answers `Closed`).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert!(!sender.is_closed());
+    /// drop(receiver);
+    /// assert!(sender.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// The ready queue's capacity (overflow is on top, as the policy decides).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, _receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(64).unwrap());
+    /// assert_eq!(sender.capacity(), 64);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+
+    /// The mailbox's counters (takes the overflow lock briefly).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, _receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.stats().backoff, 0);
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+}
+
+impl<T: Policy> Sender<T, mode::Reliable> {
+    /// Enqueues `message` without ever blocking or waiting for the receiver.
+    ///
+    /// While nothing is retained in overflow, the message goes into `ready` (lock-free) and the
+    /// answer is [`Feedback::Ok`]. When `ready` is full, or overflow already retains messages
+    /// (which the newcomer must not overtake), `T`'s [`Policy`] handles it under the overflow
+    /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down. Once the receiver is
+    /// gone the message is dropped and the answer is [`Feedback::Closed`].
+    ///
+    /// # Panics
+    ///
+    /// If `T`'s policy panics; the panic propagates here, and the mailbox stays usable.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, Feedback};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<&str>>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.enqueue(Spill("a")), Feedback::Ok);
+    /// assert_eq!(sender.enqueue(Spill("b")), Feedback::Backoff);
+    /// assert_eq!(receiver.try_recv().unwrap(), Spill("a"));
+    /// assert_eq!(receiver.try_recv().unwrap(), Spill("b"));
+    /// ```
+    #[must_use = "Backoff asks the caller to slow down, and Closed means the message was dropped"]
+    #[inline]
+    pub fn enqueue(&self, message: T) -> Feedback {
+        match self.shared.enqueue(message) {
+            Outcome::Ready => Feedback::Ok,
+            Outcome::Handled | Outcome::Rejected => Feedback::Backoff,
+            Outcome::Closed => Feedback::Closed,
+        }
+    }
+}
+
+impl<T: UnreliablePolicy> Sender<T, mode::Unreliable> {
+    /// Like [`Sender::enqueue`], but the policy may refuse the message: the answer is then
+    /// [`Unreliable::Rejected`] and the message was dropped.
+    ///
+    /// ```
+    /// use std::collections::VecDeque;
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies, Feedback, UnreliablePolicy};
+    /// use conflux::Unreliable;
+    ///
+    /// struct Hint(u8);
+    /// impl UnreliablePolicy for Hint {
+    ///     type Overflow = VecDeque<Hint>;
+    ///     fn handle(overflow: &mut VecDeque<Hint>, hint: Hint) -> bool {
+    ///         policies::capped(overflow, hint, 1)
+    ///     }
+    /// }
+    ///
+    /// let (sender, _receiver) = mailbox::new_unreliable::<Hint>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.enqueue(Hint(1)), Unreliable::Outcome(Feedback::Ok));
+    /// assert_eq!(sender.enqueue(Hint(2)), Unreliable::Outcome(Feedback::Backoff));
+    /// assert_eq!(sender.enqueue(Hint(3)), Unreliable::Rejected);
+    /// assert_eq!(sender.stats().rejected, 1);
+    /// ```
+    #[must_use = "Rejected and Closed mean the message was dropped"]
+    #[inline]
+    pub fn enqueue(&self, message: T) -> Unreliable<Feedback> {
+        match self.shared.enqueue(message) {
+            Outcome::Ready => Unreliable::Outcome(Feedback::Ok),
+            Outcome::Handled => Unreliable::Outcome(Feedback::Backoff),
+            Outcome::Rejected => Unreliable::Rejected,
+            Outcome::Closed => Unreliable::Outcome(Feedback::Closed),
+        }
+    }
+}
+
+impl<T, M: Mode<T>> Clone for Sender<T, M> {
+    fn clone(&self) -> Self {
+        self.shared.add_sender();
+        Sender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T, M: Mode<T>> Drop for Sender<T, M> {
+    fn drop(&mut self) {
+        self.shared.remove_sender();
+    }
+}
+
+impl<T, M: Mode<T>> fmt::Debug for Sender<T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
