@@ -1,0 +1,476 @@
+//! Behaviour of `conflux::mailbox`, one property per test.
+#![cfg(not(loom))]
+
+use std::collections::VecDeque;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use conflux::mailbox::{
+    self, policies, policies::Spill, Feedback, Policy, RecvTimeoutError, TryRecvError,
+    UnreliablePolicy,
+};
+use conflux::Unreliable;
+
+fn cap(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).unwrap()
+}
+
+/// A message that counts its drops, to prove each message is dropped exactly once.
+struct Counted {
+    id: u64,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Policy for Counted {
+    type Overflow = VecDeque<Counted>;
+    fn handle(overflow: &mut VecDeque<Counted>, message: Counted) {
+        policies::spill(overflow, message);
+    }
+}
+
+#[test]
+fn fast_path_answers_ok_until_ready_is_full_then_backoff() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(3));
+    for i in 0..3 {
+        assert_eq!(sender.enqueue(Spill(i)), Feedback::Ok);
+    }
+    assert_eq!(sender.enqueue(Spill(3)), Feedback::Backoff);
+    assert_eq!(sender.stats().backoff, 1);
+    assert_eq!(receiver.len(), 4);
+    // Refill after each message taken: order kept across ready and overflow.
+    for i in 0..4 {
+        assert_eq!(receiver.try_recv(), Ok(Spill(i)));
+    }
+    assert_eq!(receiver.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn a_newcomer_never_overtakes_retained_messages() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(2));
+    for i in 0..4 {
+        let _ = sender.enqueue(Spill(i));
+    }
+    // Room appears in ready, but overflow still retains 2 and 3: 4 must queue behind them.
+    assert_eq!(receiver.try_recv(), Ok(Spill(0)));
+    assert_eq!(sender.enqueue(Spill(4)), Feedback::Backoff);
+    let rest: Vec<u32> = std::iter::from_fn(|| receiver.try_recv().ok().map(|s| s.0)).collect();
+    assert_eq!(rest, [1, 2, 3, 4]);
+    // Overflow drained: back on the fast path.
+    assert_eq!(sender.enqueue(Spill(5)), Feedback::Ok);
+}
+
+#[test]
+fn a_stale_full_view_retries_ready_before_spilling() {
+    // With overflow empty, the slow path tries `ready` again under the lock: a sender that saw
+    // "full" just before the receiver made room still gets `Ok`. Drive the slow path with a
+    // policy that records whether it ran.
+    static RAN: AtomicUsize = AtomicUsize::new(0);
+    struct Probe;
+    impl Policy for Probe {
+        type Overflow = VecDeque<Probe>;
+        fn handle(overflow: &mut VecDeque<Probe>, message: Probe) {
+            RAN.fetch_add(1, Ordering::Relaxed);
+            overflow.push_back(message);
+        }
+    }
+    let (sender, mut receiver) = mailbox::new::<Probe>(cap(1));
+    assert_eq!(sender.enqueue(Probe), Feedback::Ok);
+    assert_eq!(sender.enqueue(Probe), Feedback::Backoff);
+    assert_eq!(RAN.load(Ordering::Relaxed), 1);
+    receiver.try_recv().unwrap(); // refills the retained one into ready
+    receiver.try_recv().unwrap();
+    assert_eq!(sender.enqueue(Probe), Feedback::Ok);
+    assert_eq!(RAN.load(Ordering::Relaxed), 1);
+}
+
+#[derive(Debug, PartialEq)]
+enum Update {
+    State { key: u8, value: u32 },
+    Count { key: u8, n: u32 },
+}
+
+impl Policy for Update {
+    type Overflow = VecDeque<Update>;
+    fn handle(overflow: &mut VecDeque<Update>, update: Update) {
+        match update {
+            Update::State { .. } => policies::replace(
+                overflow,
+                update,
+                |old, new| matches!((old, new), (Update::State { key: a, .. }, Update::State { key: b, .. }) if a == b),
+            ),
+            Update::Count { .. } => {
+                policies::merge(overflow, update, |old, new| match (old, new) {
+                    (Update::Count { key: a, n }, Update::Count { key: b, n: more }) if *a == b => {
+                        *n += more;
+                        None
+                    }
+                    (_, new) => Some(new),
+                })
+            }
+        }
+    }
+}
+
+#[test]
+fn replace_and_merge_policies_keep_one_message_per_key() {
+    let (sender, mut receiver) = mailbox::new::<Update>(cap(1));
+    let _ = sender.enqueue(Update::Count { key: 9, n: 0 }); // fills ready
+    for value in 1..=3 {
+        let _ = sender.enqueue(Update::State { key: 1, value });
+        let _ = sender.enqueue(Update::Count { key: 2, n: 10 });
+    }
+    assert_eq!(receiver.len(), 3);
+    let got: Vec<Update> = std::iter::from_fn(|| receiver.try_recv().ok()).collect();
+    assert_eq!(
+        got,
+        [
+            Update::Count { key: 9, n: 0 },
+            Update::State { key: 1, value: 3 },
+            Update::Count { key: 2, n: 30 },
+        ]
+    );
+}
+
+struct Hint(u32);
+
+impl UnreliablePolicy for Hint {
+    type Overflow = VecDeque<Hint>;
+    fn handle(overflow: &mut VecDeque<Hint>, hint: Hint) -> bool {
+        policies::capped(overflow, hint, 2)
+    }
+}
+
+#[test]
+fn an_unreliable_policy_can_reject_and_is_counted() {
+    let (sender, mut receiver) = mailbox::new_unreliable::<Hint>(cap(1));
+    assert_eq!(sender.enqueue(Hint(0)), Unreliable::Outcome(Feedback::Ok));
+    assert_eq!(
+        sender.enqueue(Hint(1)),
+        Unreliable::Outcome(Feedback::Backoff)
+    );
+    assert_eq!(
+        sender.enqueue(Hint(2)),
+        Unreliable::Outcome(Feedback::Backoff)
+    );
+    assert_eq!(sender.enqueue(Hint(3)), Unreliable::Rejected);
+    let stats = receiver.stats();
+    assert_eq!((stats.backoff, stats.rejected), (2, 1));
+    let got: Vec<u32> = std::iter::from_fn(|| receiver.try_recv().ok().map(|h| h.0)).collect();
+    assert_eq!(got, [0, 1, 2]);
+    drop(receiver);
+    assert_eq!(
+        sender.enqueue(Hint(4)),
+        Unreliable::Outcome(Feedback::Closed)
+    );
+}
+
+#[test]
+fn drop_oldest_and_drop_newest_building_blocks() {
+    struct Tick(u32);
+    impl Policy for Tick {
+        type Overflow = VecDeque<Tick>;
+        fn handle(overflow: &mut VecDeque<Tick>, tick: Tick) {
+            if tick.0 % 2 == 0 {
+                policies::drop_oldest(overflow, tick, 2);
+            } else {
+                policies::drop_newest(overflow, tick);
+            }
+        }
+    }
+    let (sender, mut receiver) = mailbox::new::<Tick>(cap(1));
+    for i in [0, 2, 4, 5, 6] {
+        let _ = sender.enqueue(Tick(i));
+    }
+    let got: Vec<u32> = std::iter::from_fn(|| receiver.try_recv().ok().map(|t| t.0)).collect();
+    assert_eq!(got, [0, 4, 6]);
+}
+
+#[test]
+fn dropping_the_receiver_drops_everything_buffered_exactly_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (sender, receiver) = mailbox::new::<Counted>(cap(4));
+    for id in 0..10 {
+        let _ = sender.enqueue(Counted {
+            id,
+            drops: Arc::clone(&drops),
+        });
+    }
+    assert_eq!(drops.load(Ordering::Relaxed), 0);
+    drop(receiver);
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        10,
+        "ready and overflow dropped at close"
+    );
+    assert!(sender.is_closed());
+    let late = Counted {
+        id: 99,
+        drops: Arc::clone(&drops),
+    };
+    assert_eq!(sender.enqueue(late), Feedback::Closed);
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        11,
+        "a refused message is dropped at once"
+    );
+    drop(sender);
+    assert_eq!(drops.load(Ordering::Relaxed), 11, "and nothing twice");
+}
+
+#[test]
+fn close_racing_senders_drops_every_message_exactly_once() {
+    for round in 0..200 {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, mut receiver) = mailbox::new::<Counted>(cap(2));
+        let senders: Vec<_> = (0..3)
+            .map(|_| {
+                let (sender, drops) = (sender.clone(), Arc::clone(&drops));
+                thread::spawn(move || {
+                    let mut made = 0;
+                    for id in 0..50 {
+                        made += 1;
+                        let message = Counted {
+                            id,
+                            drops: Arc::clone(&drops),
+                        };
+                        if sender.enqueue(message) == Feedback::Closed {
+                            break;
+                        }
+                    }
+                    made
+                })
+            })
+            .collect();
+        drop(sender);
+        let mut received = 0;
+        for _ in 0..(round % 40) {
+            if receiver.try_recv().is_ok() {
+                received += 1;
+            }
+        }
+        drop(receiver);
+        let made: usize = senders.into_iter().map(|s| s.join().unwrap()).sum();
+        assert!(received <= made);
+        assert_eq!(drops.load(Ordering::Relaxed), made, "round {round}");
+    }
+}
+
+#[test]
+fn each_senders_order_is_kept_across_ready_and_overflow_under_contention() {
+    const SENDERS: u64 = 3;
+    const EACH: u64 = 20_000;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (sender, mut receiver) = mailbox::new::<Counted>(cap(8));
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|s| {
+            let (sender, drops) = (sender.clone(), Arc::clone(&drops));
+            thread::spawn(move || {
+                let mut backoffs = 0;
+                for i in 0..EACH {
+                    let message = Counted {
+                        id: s * EACH + i,
+                        drops: Arc::clone(&drops),
+                    };
+                    if sender.enqueue(message) == Feedback::Backoff {
+                        backoffs += 1;
+                    }
+                }
+                backoffs
+            })
+        })
+        .collect();
+    drop(sender);
+    let mut next = [0u64; SENDERS as usize];
+    while let Some(message) = receiver.recv_blocking() {
+        let (s, i) = (message.id / EACH, message.id % EACH);
+        assert_eq!(i, next[s as usize], "sender {s} out of order");
+        next[s as usize] += 1;
+    }
+    let backoffs: u64 = senders.into_iter().map(|s| s.join().unwrap()).sum();
+    assert_eq!(next, [EACH; SENDERS as usize], "nothing lost");
+    assert_eq!(receiver.stats().backoff, backoffs);
+    assert_eq!(drops.load(Ordering::Relaxed), (SENDERS * EACH) as usize);
+}
+
+#[test]
+fn disconnect_delivers_everything_then_ends_and_wakes_a_waiting_receiver() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(1));
+    let _ = sender.enqueue(Spill(1));
+    let _ = sender.enqueue(Spill(2)); // in overflow
+    drop(sender);
+    assert_eq!(receiver.try_recv(), Ok(Spill(1)));
+    assert_eq!(receiver.recv_blocking(), Some(Spill(2)));
+    assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(receiver.recv_blocking(), None);
+
+    let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(1));
+    let dropper = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        drop(sender);
+    });
+    let start = Instant::now();
+    assert_eq!(receiver.recv_blocking(), None);
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    dropper.join().unwrap();
+}
+
+#[test]
+fn a_message_enqueued_just_before_the_last_sender_drops_is_never_lost() {
+    for round in 0..2_000u32 {
+        let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(1));
+        let racer = thread::spawn(move || {
+            let _ = sender.enqueue(Spill(round));
+            let _ = sender.enqueue(Spill(round + 1)); // spills
+        });
+        let mut got = Vec::new();
+        while let Some(Spill(v)) = receiver.recv_blocking() {
+            got.push(v);
+        }
+        assert_eq!(got, [round, round + 1]);
+        racer.join().unwrap();
+    }
+}
+
+#[test]
+fn recv_timeout_never_returns_early_and_gets_a_late_message() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(2));
+    for ms in [1, 20] {
+        let start = Instant::now();
+        assert_eq!(
+            receiver.recv_timeout(Duration::from_millis(ms)),
+            Err(RecvTimeoutError::Timeout)
+        );
+        assert!(start.elapsed() >= Duration::from_millis(ms));
+    }
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        let _ = sender.enqueue(Spill(3));
+    });
+    assert_eq!(receiver.recv_timeout(Duration::from_secs(10)), Ok(Spill(3)));
+    late.join().unwrap();
+    assert_eq!(
+        receiver.recv_timeout(Duration::from_secs(10)),
+        Err(RecvTimeoutError::Disconnected)
+    );
+}
+
+#[test]
+fn a_panicking_policy_propagates_and_leaves_the_mailbox_usable() {
+    struct Fragile {
+        explode: bool,
+        drops: Arc<AtomicUsize>,
+    }
+    impl Drop for Fragile {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    impl Policy for Fragile {
+        type Overflow = VecDeque<Fragile>;
+        fn handle(overflow: &mut VecDeque<Fragile>, message: Fragile) {
+            if message.explode {
+                panic!("policy refuses");
+            }
+            overflow.push_back(message);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let make = |explode| Fragile {
+        explode,
+        drops: Arc::clone(&drops),
+    };
+    let (sender, mut receiver) = mailbox::new::<Fragile>(cap(1));
+    assert_eq!(sender.enqueue(make(false)), Feedback::Ok);
+    assert_eq!(sender.enqueue(make(false)), Feedback::Backoff);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = sender.enqueue(make(true));
+    }));
+    assert!(panicked.is_err(), "the policy's panic reaches the sender");
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        1,
+        "the panicking message dropped once"
+    );
+    assert_eq!(
+        sender.enqueue(make(false)),
+        Feedback::Backoff,
+        "still usable"
+    );
+    assert_eq!(receiver.len(), 3);
+    for _ in 0..3 {
+        assert!(receiver.try_recv().is_ok());
+    }
+    assert_eq!(drops.load(Ordering::Relaxed), 4);
+    drop((sender, receiver));
+    assert_eq!(drops.load(Ordering::Relaxed), 4, "nothing dropped twice");
+}
+
+#[test]
+fn async_receive_on_a_multi_thread_runtime_and_as_a_stream() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(4));
+        let producer = tokio::spawn(async move {
+            for i in 0..64 {
+                if i % 8 == 0 {
+                    tokio::time::sleep(Duration::from_micros(300)).await;
+                }
+                let _ = sender.enqueue(Spill(i));
+            }
+        });
+        let mut got = Vec::new();
+        while let Some(Spill(i)) = receiver.recv().await {
+            got.push(i);
+        }
+        producer.await.unwrap();
+        assert_eq!(got, (0..64).collect::<Vec<_>>());
+
+        // As a Stream: poll_next through futures_core, driven by hand.
+        let (sender, receiver) = mailbox::new::<Spill<u8>>(cap(2));
+        let _ = sender.enqueue(Spill(1));
+        drop(sender);
+        let mut stream = Box::pin(receiver);
+        let next = std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx));
+        assert_eq!(next.await, Some(Spill(1)));
+        let end = std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx));
+        assert_eq!(end.await, None);
+    });
+}
+
+#[test]
+fn a_cancelled_async_receive_loses_nothing() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(2));
+        let waited = tokio::time::timeout(Duration::from_millis(10), receiver.recv()).await;
+        assert!(waited.is_err());
+        let _ = sender.enqueue(Spill(4));
+        assert_eq!(receiver.recv().await, Some(Spill(4)));
+    });
+}
+
+#[test]
+fn handles_are_send_and_sync_as_documented() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<mailbox::Sender<Spill<String>>>();
+    send_sync::<mailbox::UnreliableSender<Spill<String>>>();
+    send::<mailbox::Receiver<Spill<String>>>();
+    send::<mailbox::UnreliableReceiver<Spill<String>>>();
+}
