@@ -424,7 +424,7 @@ fn async_receive_on_a_multi_thread_runtime_and_as_a_stream() {
     runtime.block_on(async {
         let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(4));
         let producer = tokio::spawn(async move {
-            for i in 0..64 {
+            for i in 0..64u32 {
                 if i.is_multiple_of(8) {
                     tokio::time::sleep(Duration::from_micros(300)).await;
                 }
