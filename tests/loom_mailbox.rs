@@ -1,0 +1,191 @@
+//! loom models of the mailbox's protocols (see `src/mailbox/shared.rs` and
+//! `src/core/ready_queue.rs`). Run with `bash scripts/loom.sh`.
+#![cfg(loom)]
+
+use std::collections::VecDeque;
+use std::num::NonZeroUsize;
+
+use conflux::mailbox::{self, policies, policies::Spill, Feedback, Policy, TryRecvError};
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(f);
+}
+
+fn one() -> NonZeroUsize {
+    NonZeroUsize::new(1).unwrap()
+}
+
+/// Counts its drops: every message must be dropped exactly once.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Policy for Counted {
+    type Overflow = VecDeque<Counted>;
+    fn handle(overflow: &mut VecDeque<Counted>, message: Counted) {
+        policies::spill(overflow, message);
+    }
+}
+
+/// A sender's second message spills while the receiver takes the first: the receiver gets both,
+/// in order, whether the spill lands before or after its refill check (fast path vs spill).
+#[test]
+fn fast_path_and_spill_keep_one_senders_order() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let producer = thread::spawn(move || {
+            assert_eq!(sender.enqueue(Spill(1)), Feedback::Ok);
+            let second = sender.enqueue(Spill(2));
+            assert!(second.accepted());
+        });
+        let mut got = Vec::new();
+        if let Ok(Spill(v)) = receiver.try_recv() {
+            got.push(v);
+        }
+        producer.join().unwrap();
+        while let Ok(Spill(v)) = receiver.try_recv() {
+            got.push(v);
+        }
+        assert_eq!(got, [1, 2]);
+        assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+    });
+}
+
+/// Two senders while the receiver refills: each sender's messages stay in its order, none is
+/// lost or duplicated (refill vs enqueue).
+#[test]
+fn refill_racing_another_sender_keeps_each_order() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let _ = sender.enqueue(Spill(10));
+        let _ = sender.enqueue(Spill(11)); // retained in overflow
+        let other = {
+            let sender = sender.clone();
+            thread::spawn(move || {
+                let _ = sender.enqueue(Spill(20));
+            })
+        };
+        drop(sender);
+        let mut got = Vec::new();
+        if let Ok(Spill(v)) = receiver.try_recv() {
+            got.push(v);
+        }
+        other.join().unwrap();
+        while let Ok(Spill(v)) = receiver.try_recv() {
+            got.push(v);
+        }
+        let mine: Vec<u8> = got.iter().copied().filter(|v| *v < 20).collect();
+        assert_eq!(mine, [10, 11]);
+        assert_eq!(got.len(), 3);
+        assert!(got.contains(&20));
+    });
+}
+
+/// A stale "full" never spills while `ready` has room and overflow is empty: once the
+/// receiver has made room, an enqueue that races it either lands in `ready` (Ok) or, if it was
+/// handled by the policy, the count of Backoffs matches.
+#[test]
+fn stale_full_retries_ready_under_the_lock() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let _ = sender.enqueue(Spill(1));
+        let racer = {
+            let sender = sender.clone();
+            thread::spawn(move || sender.enqueue(Spill(2)))
+        };
+        assert_eq!(receiver.try_recv(), Ok(Spill(1)));
+        let answer = racer.join().unwrap();
+        assert_eq!(receiver.try_recv(), Ok(Spill(2)));
+        let backoffs = receiver.stats().backoff;
+        match answer {
+            Feedback::Ok => assert_eq!(backoffs, 0),
+            Feedback::Backoff => assert_eq!(backoffs, 1),
+            Feedback::Closed => unreachable!(),
+        }
+        // After the take, overflow is empty and ready has room: the fast path is back.
+        assert_eq!(sender.enqueue(Spill(3)), Feedback::Ok);
+    });
+}
+
+/// Dropping the receiver while a sender enqueues: every message is dropped exactly once,
+/// whichever side wins (close vs enqueue, drain on close).
+#[test]
+fn close_racing_enqueue_drops_every_message_once() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, receiver) = mailbox::new::<Counted>(one());
+        let producer = {
+            let drops = Arc::clone(&drops);
+            thread::spawn(move || {
+                for _ in 0..2 {
+                    let _ = sender.enqueue(Counted(Arc::clone(&drops)));
+                }
+                sender
+            })
+        };
+        drop(receiver);
+        let sender = producer.join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 2);
+        assert!(sender.is_closed());
+    });
+}
+
+/// The last sender enqueues (one to ready, one spilled) and drops while the receiver blocks:
+/// both arrive, then the end (disconnect vs receive, never a stranded message).
+#[test]
+fn disconnect_racing_a_blocked_receiver_strands_nothing() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let producer = thread::spawn(move || {
+            let _ = sender.enqueue(Spill(1));
+            let _ = sender.enqueue(Spill(2));
+        });
+        assert_eq!(receiver.recv_blocking(), Some(Spill(1)));
+        assert_eq!(receiver.recv_blocking(), Some(Spill(2)));
+        assert_eq!(receiver.recv_blocking(), None);
+        producer.join().unwrap();
+    });
+}
+
+/// A spill that lands while the receiver announces its sleep wakes it: the sender's tail-word
+/// RMW after setting `overflow_active` meets the announcement in one modification order.
+#[test]
+fn a_spill_racing_the_receivers_sleep_wakes_it() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let producer = thread::spawn(move || {
+            let _ = sender.enqueue(Spill(1));
+            let _ = sender.enqueue(Spill(2));
+            sender
+        });
+        assert_eq!(receiver.recv_blocking(), Some(Spill(1)));
+        assert_eq!(receiver.recv_blocking(), Some(Spill(2)));
+        drop(producer.join().unwrap());
+    });
+}
+
+/// Async receive: waker registration racing an enqueue never misses it.
+#[test]
+fn async_recv_waker_registration_never_misses_an_enqueue() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let producer = thread::spawn(move || {
+            let _ = sender.enqueue(Spill(7));
+            sender
+        });
+        let got = loom::future::block_on(receiver.recv());
+        assert_eq!(got, Some(Spill(7)));
+        drop(producer.join().unwrap());
+    });
+}
