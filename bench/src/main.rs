@@ -11,6 +11,7 @@
 //! The table is printed and written to `target/conflux-bench/report.md`.
 
 mod cases_channel;
+mod cases_mailbox;
 mod cases_notify;
 mod measure;
 
@@ -105,6 +106,7 @@ fn main() {
     let mut cases: Vec<measure::Case> = cases_notify::cases()
         .into_iter()
         .chain(cases_channel::cases())
+        .chain(cases_mailbox::cases())
         .filter(|case| {
             options
                 .filter

@@ -10,16 +10,31 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 /// One contender in a case: runs `iterations` of the workload and returns how many operations
-/// that was (the unit of the case: tokens, notifies, polls, round trips...).
+/// that was (the unit of the case: tokens, notifies, polls, round trips...) and how long the
+/// measured part took.
 pub struct Contender {
     pub name: &'static str,
-    pub run: Box<dyn FnMut(u64) -> u64>,
+    run: Box<dyn FnMut(u64) -> (u64, Duration)>,
     iterations: u64,
     samples: Vec<f64>,
 }
 
 impl Contender {
-    pub fn new(name: &'static str, run: impl FnMut(u64) -> u64 + 'static) -> Contender {
+    /// A contender whose whole batch is measured.
+    pub fn new(name: &'static str, mut run: impl FnMut(u64) -> u64 + 'static) -> Contender {
+        Contender::timed(name, move |iterations| {
+            let start = Instant::now();
+            let ops = run(iterations);
+            (ops, start.elapsed())
+        })
+    }
+
+    /// A contender that times only part of its batch itself (set-up and clean-up excluded),
+    /// e.g. "sends into an empty queue", which must drain the queue between iterations.
+    pub fn timed(
+        name: &'static str,
+        run: impl FnMut(u64) -> (u64, Duration) + 'static,
+    ) -> Contender {
         Contender {
             name,
             run: Box::new(run),
@@ -29,17 +44,14 @@ impl Contender {
     }
 
     fn batch(&mut self) -> f64 {
-        let start = Instant::now();
-        let ops = (self.run)(self.iterations);
-        start.elapsed().as_nanos() as f64 / ops.max(1) as f64
+        let (ops, took) = (self.run)(self.iterations);
+        took.as_nanos() as f64 / ops.max(1) as f64
     }
 
     /// Grows the iteration count until one batch takes about `target`, and warms caches.
     fn calibrate(&mut self, target: Duration) {
         loop {
-            let start = Instant::now();
-            (self.run)(self.iterations);
-            let took = start.elapsed();
+            let (_, took) = (self.run)(self.iterations);
             if took >= target / 2 || self.iterations >= 1 << 40 {
                 let scale = target.as_secs_f64() / took.as_secs_f64().max(1e-9);
                 self.iterations = ((self.iterations as f64 * scale) as u64).max(1);

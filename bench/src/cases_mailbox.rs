@@ -1,0 +1,374 @@
+//! `conflux::mailbox` against commonware-actor's mailbox, crossbeam-channel, flume and tokio's
+//! bounded mpsc, through one adapter trait so every contender runs the same code around its
+//! calls. For the channels, "full" means the caller retries (they have no overflow); conflux
+//! and commonware hand a full `ready`'s excess to the message type's policy (here: spill).
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::num::NonZeroUsize;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::measure::{Case, Contender};
+
+/// What every contender offers: a bounded queue of `u64` with non-blocking ends.
+pub trait Mailbox: 'static {
+    const NAME: &'static str;
+    type Tx: Clone + Send + 'static;
+    type Rx: Send + 'static;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx);
+    /// Whether the value was taken (into the queue or its overflow policy).
+    fn send(tx: &Self::Tx, value: u64) -> bool;
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64>;
+}
+
+/// A blocking receive, for the contenders that have one.
+pub trait BlockingRecv: Mailbox {
+    fn recv(rx: &mut Self::Rx) -> Option<u64>;
+}
+
+fn nz(capacity: usize) -> NonZeroUsize {
+    NonZeroUsize::new(capacity).unwrap()
+}
+
+pub struct Conflux;
+impl Mailbox for Conflux {
+    const NAME: &'static str = "conflux";
+    type Tx = conflux::mailbox::Sender<conflux::mailbox::policies::Spill<u64>>;
+    type Rx = conflux::mailbox::Receiver<conflux::mailbox::policies::Spill<u64>>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        conflux::mailbox::new(nz(capacity))
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.enqueue(conflux::mailbox::policies::Spill(value))
+            .accepted()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok().map(|m| m.0)
+    }
+}
+impl BlockingRecv for Conflux {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv_blocking().map(|m| m.0)
+    }
+}
+
+/// commonware-actor's mailbox needs a metrics sink; this one discards everything.
+#[derive(Clone, Copy, Debug, Default)]
+struct NoMetrics;
+
+impl commonware_runtime::Supervisor for NoMetrics {
+    fn name(&self) -> commonware_runtime::Name {
+        commonware_runtime::Name::default()
+    }
+    fn child(&self, _label: &'static str) -> Self {
+        NoMetrics
+    }
+    fn with_attribute(self, _key: &'static str, _value: impl std::fmt::Display) -> Self {
+        self
+    }
+}
+
+impl commonware_runtime::Metrics for NoMetrics {
+    fn register<
+        N: Into<String>,
+        H: Into<String>,
+        M: commonware_runtime::telemetry::metrics::Metric,
+    >(
+        &self,
+        _name: N,
+        _help: H,
+        metric: M,
+    ) -> commonware_runtime::telemetry::metrics::Registered<M> {
+        commonware_runtime::telemetry::metrics::Registered::detached(metric)
+    }
+    fn encode(&self) -> String {
+        String::new()
+    }
+}
+
+/// The commonware message: spills, like `Spill<u64>` on the conflux side.
+pub struct CwMessage(u64);
+impl commonware_actor::mailbox::Policy for CwMessage {
+    type Overflow = VecDeque<CwMessage>;
+    fn handle(overflow: &mut VecDeque<CwMessage>, message: CwMessage) {
+        overflow.push_back(message);
+    }
+}
+
+pub struct Commonware;
+impl Mailbox for Commonware {
+    const NAME: &'static str = "commonware";
+    type Tx = commonware_actor::mailbox::Sender<CwMessage>;
+    type Rx = commonware_actor::mailbox::Receiver<CwMessage>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        commonware_actor::mailbox::new(NoMetrics, nz(capacity))
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.enqueue(CwMessage(value)).accepted()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok().map(|m| m.0)
+    }
+}
+
+pub struct Crossbeam;
+impl Mailbox for Crossbeam {
+    const NAME: &'static str = "crossbeam-channel";
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        crossbeam_channel::bounded(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.try_send(value).is_ok()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+impl BlockingRecv for Crossbeam {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+}
+
+pub struct Flume;
+impl Mailbox for Flume {
+    const NAME: &'static str = "flume";
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        flume::bounded(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.try_send(value).is_ok()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+impl BlockingRecv for Flume {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+}
+
+pub struct Tokio;
+impl Mailbox for Tokio {
+    const NAME: &'static str = "tokio-mpsc";
+    type Tx = tokio::sync::mpsc::Sender<u64>;
+    type Rx = tokio::sync::mpsc::Receiver<u64>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        tokio::sync::mpsc::channel(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.try_send(value).is_ok()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+impl BlockingRecv for Tokio {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.blocking_recv()
+    }
+}
+
+const BURST: u64 = 1024;
+
+/// 1024 sends into an empty queue of capacity 1024 (timed), then a drain (not timed).
+fn sends_into_empty<M: Mailbox>() -> Contender {
+    let (tx, mut rx) = M::new(BURST as usize);
+    Contender::timed(M::NAME, move |iterations| {
+        let mut took = Duration::ZERO;
+        for _ in 0..iterations {
+            let start = Instant::now();
+            for value in 0..BURST {
+                black_box(M::send(&tx, black_box(value)));
+            }
+            took += start.elapsed();
+            while M::try_recv(&mut rx).is_some() {}
+        }
+        (iterations * BURST, took)
+    })
+}
+
+/// 1024 receives from a full queue (timed), after filling it (not timed).
+fn receives_from_full<M: Mailbox>() -> Contender {
+    let (tx, mut rx) = M::new(BURST as usize);
+    Contender::timed(M::NAME, move |iterations| {
+        let mut took = Duration::ZERO;
+        for _ in 0..iterations {
+            for value in 0..BURST {
+                M::send(&tx, value);
+            }
+            let start = Instant::now();
+            for _ in 0..BURST {
+                black_box(M::try_recv(&mut rx));
+            }
+            took += start.elapsed();
+        }
+        (iterations * BURST, took)
+    })
+}
+
+/// One send then one receive, on one thread.
+fn round_trip<M: Mailbox>() -> Contender {
+    let (tx, mut rx) = M::new(BURST as usize);
+    Contender::new(M::NAME, move |iterations| {
+        for value in 0..iterations {
+            M::send(&tx, black_box(value));
+            black_box(M::try_recv(&mut rx));
+        }
+        iterations
+    })
+}
+
+/// A producer thread sends `iterations` messages (retrying while a channel is full); this
+/// thread spins on `try_recv` until it has them all: ns per message.
+fn producer_to_spinning_consumer<M: Mailbox>() -> Contender {
+    Contender::new(M::NAME, move |iterations| {
+        let (tx, mut rx) = M::new(BURST as usize);
+        let producer = thread::spawn(move || {
+            for value in 0..iterations {
+                while !M::send(&tx, value) {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        let mut received = 0;
+        while received < iterations {
+            match M::try_recv(&mut rx) {
+                Some(value) => {
+                    black_box(value);
+                    received += 1;
+                }
+                None => std::hint::spin_loop(),
+            }
+        }
+        producer.join().unwrap();
+        iterations
+    })
+}
+
+/// As above, but the consumer waits in its blocking receive.
+fn producer_to_waiting_consumer<M: BlockingRecv>() -> Contender {
+    Contender::new(M::NAME, move |iterations| {
+        let (tx, mut rx) = M::new(BURST as usize);
+        let producer = thread::spawn(move || {
+            for value in 0..iterations {
+                while !M::send(&tx, value) {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        let mut received = 0;
+        while received < iterations {
+            black_box(M::recv(&mut rx));
+            received += 1;
+        }
+        producer.join().unwrap();
+        iterations
+    })
+}
+
+/// Capacity 64, 1024 sends (960 spill into overflow) then a full drain: ns per message.
+fn spill_then_drain<M: Mailbox>() -> Contender {
+    let (tx, mut rx) = M::new(64);
+    Contender::new(M::NAME, move |iterations| {
+        for _ in 0..iterations {
+            for value in 0..BURST {
+                black_box(M::send(&tx, value));
+            }
+            let mut drained = 0;
+            while let Some(value) = M::try_recv(&mut rx) {
+                black_box(value);
+                drained += 1;
+            }
+            assert_eq!(drained, BURST, "{} lost messages", M::NAME);
+        }
+        iterations * BURST
+    })
+}
+
+fn all_peers(make: [fn() -> Contender; 5]) -> Vec<Contender> {
+    make.iter().map(|f| f()).collect()
+}
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "mailbox: 1024 sends into empty ready".to_string(),
+            unit: "message",
+            contenders: all_peers([
+                sends_into_empty::<Conflux>,
+                sends_into_empty::<Commonware>,
+                sends_into_empty::<Crossbeam>,
+                sends_into_empty::<Flume>,
+                sends_into_empty::<Tokio>,
+            ]),
+        },
+        Case {
+            name: "mailbox: 1024 receives from full ready".to_string(),
+            unit: "message",
+            contenders: all_peers([
+                receives_from_full::<Conflux>,
+                receives_from_full::<Commonware>,
+                receives_from_full::<Crossbeam>,
+                receives_from_full::<Flume>,
+                receives_from_full::<Tokio>,
+            ]),
+        },
+        Case {
+            name: "mailbox: send + receive round trip".to_string(),
+            unit: "message",
+            contenders: all_peers([
+                round_trip::<Conflux>,
+                round_trip::<Commonware>,
+                round_trip::<Crossbeam>,
+                round_trip::<Flume>,
+                round_trip::<Tokio>,
+            ]),
+        },
+        Case {
+            name: "mailbox: 1 producer thread -> spinning consumer".to_string(),
+            unit: "message",
+            contenders: all_peers([
+                producer_to_spinning_consumer::<Conflux>,
+                producer_to_spinning_consumer::<Commonware>,
+                producer_to_spinning_consumer::<Crossbeam>,
+                producer_to_spinning_consumer::<Flume>,
+                producer_to_spinning_consumer::<Tokio>,
+            ]),
+        },
+        Case {
+            name: "mailbox: 1 producer thread -> blocking consumer".to_string(),
+            unit: "message",
+            contenders: vec![
+                producer_to_waiting_consumer::<Conflux>(),
+                producer_to_waiting_consumer::<Crossbeam>(),
+                producer_to_waiting_consumer::<Flume>(),
+                producer_to_waiting_consumer::<Tokio>(),
+            ],
+        },
+        Case {
+            name: "mailbox: spill (capacity 64, 1024 sends, drain)".to_string(),
+            unit: "message",
+            contenders: vec![
+                spill_then_drain::<Conflux>(),
+                spill_then_drain::<Commonware>(),
+            ],
+        },
+    ]
+}
