@@ -9,7 +9,8 @@
 //!                      ▼                            ▼
 //!               overflow_active = true; Policy::handle ─▶ Backoff / Rejected; wake an announced receiver
 //!
-//!  receive ─▶ ready.pop ─▶ overflow_active? ─▶ lock; Overflow::drain into ready (front to back);
+//!  receive ─▶ ready.pop ─▶ overflow_active? ─▶ lock (try_lock while ready still has some);
+//!                                              Overflow::drain into ready (front to back);
 //!                                              overflow empty? ─▶ overflow_active = false
 //! ```
 //!
@@ -19,8 +20,9 @@
 //!   when overflow is empty.
 //! * **No stale-full spill.** The slow path retries `ready` under the lock when overflow is
 //!   empty, so a stale "full" never puts a message into overflow while `ready` has room.
-//! * **Never stranded.** The receiver refills after every message it takes and whenever
-//!   `ready` is empty; a receiver about to sleep re-checks `overflow_active` after its
+//! * **Never stranded.** After each message taken the receiver refills `ready` if the lock is
+//!   free (a sender holding it is spilling; the next take retries), and whenever `ready` is
+//!   empty it waits for the lock and refills before answering; a receiver about to sleep re-checks `overflow_active` after its
 //!   announcement, and a spilling sender RMWs the tail word after setting the flag and wakes
 //!   what that RMW shows announced (the same single-modification-order argument as the wait
 //!   core's).
@@ -44,7 +46,7 @@ use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
 use crate::core::waiter::{Announce, Waiter, CLOSED, DISCONNECTED};
-use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// What an enqueue did; each flavour turns it into its own feedback type.
 pub(crate) enum Outcome {
@@ -161,17 +163,27 @@ impl<T, M: Mode<T>> Shared<T, M> {
         let message = self.ready.pop(head);
         // Relaxed: the lock orders the overflow; see `enqueue`.
         if self.overflow_active.load(Ordering::Relaxed) {
-            self.refill();
-            if message.is_none() {
-                return self.ready.pop(head);
+            match message {
+                // Something to deliver already: refill (SPEC: after each message taken) if the
+                // lock is free. A sender holding it is spilling right now; rather than stall
+                // behind it, leave the refill to the next take.
+                Some(_) => {
+                    if let Some(slow) = sync::try_lock(&self.slow) {
+                        self.refill(slow);
+                    }
+                }
+                // Nothing in `ready`: overflow must not be stranded, so wait for the lock.
+                None => {
+                    self.refill(sync::lock(&self.slow));
+                    return self.ready.pop(head);
+                }
             }
         }
         message
     }
 
     #[cold]
-    fn refill(&self) {
-        let mut slow = sync::lock(&self.slow);
+    fn refill(&self, mut slow: MutexGuard<'_, SlowState<M::Overflow>>) {
         slow.overflow
             .drain(|message| match self.ready.push(message, &self.waiter) {
                 Ok(()) => None,
