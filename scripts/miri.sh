@@ -10,7 +10,7 @@ if ! cargo +nightly miri --version >/dev/null 2>&1; then
   echo "miri: NOT RUN - the nightly toolchain's miri component cannot be installed here." >&2
   exit 1
 fi
-tests=(miri_notify "$@")
+tests=(miri_notify miri_mailbox "$@")
 args=()
 for t in "${tests[@]}"; do
   [ -f "tests/$t.rs" ] && args+=(--test "$t")
