@@ -3,17 +3,23 @@
 //! * [`notify`]: readiness notification with **conflation** and **FIFO delivery**. Producers
 //!   say "token N has something new"; the consumer learns which tokens fired, each at most
 //!   once per poll, oldest first. The data stays in your own storage.
+//! * [`mailbox`]: a **bounded message queue with caller-managed overflow**. A lock-free bounded
+//!   `ready` queue; when it is full, the message type's [`Policy`](mailbox::Policy) decides
+//!   what the overflow keeps, and `enqueue` answers [`Feedback`] without ever blocking.
 //!
 //! # Design
 //!
 //! ```text
-//!                         conflux::notify
-//!      Token, Events, event_queue, event_channel, LocalNotify
-//!                               │
-//!   core::token_queue: pending bits + FIFO ring of u32 token indices
-//!   core::waiter:      sleep announcements in the queue's tail word,
-//!                      thread parking or an async Waker
-//!                               │
+//!                conflux::notify                           conflux::mailbox
+//!   Token, Events, event_queue, event_channel,    Feedback, Policy, Overflow, policies,
+//!   LocalNotify                                   new, new_unreliable, Sender, Receiver
+//!                     │                                         │
+//!   core::token_queue: pending bits + FIFO       core::ready_queue: bounded MPSC ring
+//!   ring of u32 token indices                    with per-slot stamps, + overflow lock
+//!                     └──────────────┬──────────────────────────┘
+//!   core::waiter: sleep announcements in each queue's tail word,
+//!                 thread parking or an async Waker
+//!                                    │
 //!   sync: std types, or loom's under --cfg loom
 //! ```
 //!
