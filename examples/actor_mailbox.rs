@@ -56,7 +56,10 @@ async fn main() {
                     tokio::time::sleep(Duration::from_micros(50)).await; // slower than senders
                 }
                 Msg::State { key, value } => state[usize::from(key)] = value,
-                Msg::Hint(_) => hints += 1,
+                Msg::Hint(id) => {
+                    assert!(id < 200);
+                    hints += 1;
+                }
             }
         }
         (served, state, hints, receiver.stats())
