@@ -39,9 +39,10 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0
     }
-    /// Now and then (about once per 2^17 calls) pause for up to 200 us.
-    fn maybe_pause(&mut self) {
-        if self.next() & 0x1_ffff == 0 {
+    /// Now and then (about once per `mask + 1` calls) pause for up to 200 us, so the
+    /// consumer catches up and both the fast and the slow paths get their share.
+    fn maybe_pause(&mut self, mask: u64) {
+        if self.next() & mask == 0 {
             thread::sleep(Duration::from_micros(self.next() % 200));
         }
     }
@@ -70,7 +71,7 @@ fn soak_notify_hundred_million() {
                     slots[token][id].store(value, Ordering::Relaxed);
                     finals[token] = value;
                     sender.notify(Token::new(token)).unwrap();
-                    rng.maybe_pause();
+                    rng.maybe_pause(0x1_ffff);
                 }
                 finals
             })
@@ -155,7 +156,7 @@ fn soak_mailbox_ten_million() {
                         Feedback::Backoff => backoffs += 1,
                         Feedback::Closed => panic!("receiver gone"),
                     }
-                    rng.maybe_pause();
+                    rng.maybe_pause(0x3ff);
                 }
                 backoffs
             })
