@@ -179,7 +179,7 @@ fn drop_oldest_and_drop_newest_building_blocks() {
     impl Policy for Tick {
         type Overflow = VecDeque<Tick>;
         fn handle(overflow: &mut VecDeque<Tick>, tick: Tick) {
-            if tick.0.is_multiple_of(2) {
+            if tick.0 % 2 == 0 {
                 policies::drop_oldest(overflow, tick, 2);
             } else {
                 policies::drop_newest(overflow, tick);
@@ -425,7 +425,7 @@ fn async_receive_on_a_multi_thread_runtime_and_as_a_stream() {
         let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(4));
         let producer = tokio::spawn(async move {
             for i in 0..64u32 {
-                if i.is_multiple_of(8) {
+                if i % 8 == 0 {
                     tokio::time::sleep(Duration::from_micros(300)).await;
                 }
                 let _ = sender.enqueue(Spill(i));

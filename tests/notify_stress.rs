@@ -37,7 +37,7 @@ fn produce(id: usize, slots: &Slots, mut notify: impl FnMut(Token)) -> Vec<u64> 
         state ^= state >> 7;
         state ^= state << 17;
         // Bias towards a few hot tokens so conflation happens a lot.
-        let token = if state.is_multiple_of(4) {
+        let token = if state % 4 == 0 {
             (state >> 8) as usize % 4
         } else {
             (state >> 8) as usize % TOKENS
