@@ -2,18 +2,24 @@
 //! process, medians and ratios in one table.
 //!
 //! ```text
-//! cargo run --release -p conflux-bench                  # the default run (about a minute)
+//! cargo run --release -p conflux-bench                  # the default run (well under a minute)
 //! cargo run --release -p conflux-bench -- --quick       # a smoke run for CI (seconds)
 //! cargo run --release -p conflux-bench -- --filter poll # only cases whose name has "poll"
 //! cargo run --release -p conflux-bench -- --rounds 41   # more rounds, tighter medians
 //! ```
 //!
 //! The table is printed and written to `target/conflux-bench/report.md`.
+//!
+//! This file only parses the flags, gathers the cases of each family (`notify_cases`,
+//! `channel_cases`, `mailbox_cases`: each returns `Vec<harness::Case>`), hands them to the
+//! harness, and measures memory exactly with a counting global allocator (the heap bytes a
+//! 4096-token queue owns, the same accounting for both crates). What makes the comparison
+//! fair is documented in `harness.rs` (interleaving, warm-up, medians) and in each case file.
 
-mod cases_channel;
-mod cases_mailbox;
-mod cases_notify;
-mod measure;
+mod channel_cases;
+mod harness;
+mod mailbox_cases;
+mod notify_cases;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -86,7 +92,7 @@ fn memory_table() -> String {
     let (theirs, their_bytes) = heap_bytes_of(|| nexus_notify::event_queue(TOKENS));
     drop((ours, theirs));
     format!(
-        "| memory at {TOKENS} tokens | bytes/token | {:.2} | nexus-notify {:.2} | {:.2} |\n",
+        "| memory at {TOKENS} tokens | bytes/token | {:.2} | nexus-notify {:.2} | {:.2} | exact |\n",
         ours_bytes as f64 / TOKENS as f64,
         their_bytes as f64 / TOKENS as f64,
         ours_bytes as f64 / their_bytes as f64
@@ -95,7 +101,7 @@ fn memory_table() -> String {
 
 fn main() {
     let options = parse_options();
-    let settings = measure::Settings {
+    let settings = harness::Settings {
         rounds: options.rounds.unwrap_or(if options.quick { 3 } else { 21 }),
         batch: if options.quick {
             Duration::from_millis(2)
@@ -103,35 +109,37 @@ fn main() {
             Duration::from_millis(15)
         },
     };
-    let mut cases: Vec<measure::Case> = cases_notify::cases()
+    let matches = |name: &str| {
+        options
+            .filter
+            .as_ref()
+            .is_none_or(|f| name.contains(f.as_str()))
+    };
+    let mut cases: Vec<harness::Case> = notify_cases::cases()
         .into_iter()
-        .chain(cases_channel::cases())
-        .chain(cases_mailbox::cases())
-        .filter(|case| {
-            options
-                .filter
-                .as_ref()
-                .is_none_or(|f| case.name.contains(f.as_str()))
-        })
+        .chain(channel_cases::cases())
+        .chain(mailbox_cases::cases())
+        .filter(|case| matches(&case.name))
         .collect();
-    if cases.is_empty() {
+    let with_memory = matches("memory at 4096 tokens");
+    if cases.is_empty() && !with_memory {
         eprintln!("no case matches the filter");
         std::process::exit(2);
     }
-    measure::run(&mut cases, &settings);
+    harness::run(&mut cases, &settings);
 
-    let mut report = measure::table(&cases);
-    if options.filter.is_none() {
+    let mut report = harness::table(&cases);
+    if with_memory {
         report.push_str(&memory_table());
     }
-    let lost = cases_channel::NEXUS_LOST_WAKEUPS.load(Ordering::Relaxed);
+    let lost = channel_cases::NEXUS_LOST_WAKEUPS.load(Ordering::Relaxed);
     let mut notes = format!(
-        "\n{} rounds, batches of ~{:?}, medians over rounds; ratio below 1.00 means conflux is faster.\n",
+        "\n{} rounds, batches of ~{:?}, medians over rounds; ratio below 1.00 means conflux is faster;\nIQR/median: the noisiest contender's interquartile range over its median.\n",
         settings.rounds, settings.batch
     );
     if lost > 0 {
         notes.push_str(&format!(
-            "nexus-notify's blocking receive lost {lost} wake-ups in this run (each recovered by a 5 ms guard timeout).\n"
+            "nexus-notify's 5 ms receive guard fired {lost} times in this run (a lost wake-up, or on a loaded box a thread descheduled for 5 ms; each costs its round trip 5 ms).\n"
         ));
     }
     println!("{report}{notes}");

@@ -1,10 +1,19 @@
 //! The measuring harness: interleaved rounds, medians, ratios, the table.
 //!
-//! A machine shared with other work drifts (frequency, neighbours, caches): two contenders
-//! measured one after the other see different machines. So every round runs one batch of every
-//! contender of every case, in an order that rotates from round to round, and the numbers
-//! quoted are medians over rounds. Each batch is sized during warm-up to take about the same
-//! wall time, so no contender is measured over a luckier stretch than another.
+//! **What it measures.** A [`Case`] is a name, a unit and a list of [`Contender`]s (conflux
+//! first); a contender is a name and a closure that runs one batch of `iterations` and returns
+//! the operations done (and, for [`Contender::timed`], the time of the measured part). Each
+//! batch yields one sample, ns per operation. Nothing here knows what a case does, so a new
+//! family of cases (`mailbox_cases.rs`) plugs in by returning `Vec<Case>`.
+//!
+//! **Why it is fair.** A machine shared with other work drifts (frequency, neighbours, caches):
+//! two contenders measured one after the other see different machines. So every round runs one
+//! batch of every contender of every case, in an order that rotates from round to round (no
+//! contender always runs first, or always right after the same neighbour), and the numbers
+//! quoted are medians over rounds, which shrug off the rounds a neighbour stole. Each contender
+//! is warmed up (caches, branch predictors, lazily allocated buffers) while its batch size is
+//! calibrated, so that every batch of every contender takes about the same wall time and no one
+//! is measured over a luckier stretch than another.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -16,6 +25,7 @@ pub struct Contender {
     pub name: &'static str,
     run: Box<dyn FnMut(u64) -> (u64, Duration)>,
     iterations: u64,
+    min_iterations: u64,
     samples: Vec<f64>,
 }
 
@@ -39,8 +49,18 @@ impl Contender {
             name,
             run: Box::new(run),
             iterations: 1,
+            min_iterations: 1,
             samples: Vec::new(),
         }
+    }
+
+    /// Never runs a batch of fewer than `n` iterations (calibration starts there). For
+    /// cross-thread cases: on a loaded box one scheduling hiccup can make a tiny batch look
+    /// long enough, and a batch of a handful of operations measures the scheduler.
+    pub fn min_iterations(mut self, n: u64) -> Contender {
+        self.min_iterations = n.max(1);
+        self.iterations = self.min_iterations;
+        self
     }
 
     fn batch(&mut self) -> f64 {
@@ -49,22 +69,52 @@ impl Contender {
     }
 
     /// Grows the iteration count until one batch takes about `target`, and warms caches.
+    ///
+    /// A batch may carry a fixed cost (spawning and joining a thread, which on a loaded box
+    /// can take milliseconds): doubling stops only once the batch is long enough *and* doubling
+    /// the iterations visibly lengthened it (the per-iteration work, not the fixed cost,
+    /// dominates), so a slow spawn cannot leave a batch of a handful of operations.
     fn calibrate(&mut self, target: Duration) {
+        let mut previous = Duration::ZERO;
         loop {
             let (_, took) = (self.run)(self.iterations);
-            if took >= target / 2 || self.iterations >= 1 << 40 {
+            let long_enough = took >= target / 2;
+            let work_dominates = took.as_secs_f64() >= 1.6 * previous.as_secs_f64();
+            if (long_enough && work_dominates) || took >= target * 8 || self.iterations >= 1 << 40 {
                 let scale = target.as_secs_f64() / took.as_secs_f64().max(1e-9);
-                self.iterations = ((self.iterations as f64 * scale) as u64).max(1);
+                self.iterations =
+                    ((self.iterations as f64 * scale) as u64).max(self.min_iterations);
                 return;
             }
+            previous = took;
             self.iterations *= 2;
         }
     }
 
+    /// The median sample (the mean of the two middle ones for an even count).
     pub fn median(&self) -> f64 {
         let mut sorted = self.samples.clone();
         sorted.sort_by(|a, b| a.total_cmp(b));
-        sorted[sorted.len() / 2]
+        let n = sorted.len();
+        if n == 0 {
+            f64::NAN
+        } else if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        }
+    }
+
+    /// The spread of the samples: interquartile range / median, to tell a stable number from a
+    /// noisy one (the rounds a neighbour stole fall outside the quartiles).
+    pub fn spread(&self) -> f64 {
+        let mut sorted = self.samples.clone();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        let n = sorted.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        (sorted[(3 * n) / 4] - sorted[n / 4]) / self.median()
     }
 }
 
@@ -114,15 +164,16 @@ pub fn run(cases: &mut [Case], settings: &Settings) {
     );
 }
 
-/// The results as a Markdown table: per case, each contender's median ns per operation, and
-/// conflux's ratio to the best peer (below 1.00: conflux is faster).
+/// The results as a Markdown table: per case, each contender's median ns per operation, each
+/// peer with conflux's ratio to it in parentheses, and conflux's ratio to the best peer
+/// (below 1.00: conflux is faster).
 pub fn table(cases: &[Case]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| case | unit | conflux | peers (median ns/op) | conflux / best peer |"
+        "| case | unit | conflux | peers: median ns/op (conflux / peer) | conflux / best peer | IQR/median |"
     );
-    let _ = writeln!(out, "|---|---|---:|---|---:|");
+    let _ = writeln!(out, "|---|---|---:|---|---:|---:|");
     for case in cases {
         let ours = case.contenders[0].median();
         let peers: Vec<(&str, f64)> = case.contenders[1..]
@@ -132,21 +183,28 @@ pub fn table(cases: &[Case]) -> String {
         let best = peers.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
         let listed: Vec<String> = peers
             .iter()
-            .map(|(name, ns)| format!("{name} {}", fmt_ns(*ns)))
+            .map(|(name, ns)| format!("{name} {} ({:.2})", fmt_ns(*ns), ours / ns))
             .collect();
         let ratio = if best.is_finite() {
             format!("{:.2}", ours / best)
         } else {
             "-".to_string()
         };
+        // The noisiest contender's interquartile range over its median.
+        let spread = case
+            .contenders
+            .iter()
+            .map(Contender::spread)
+            .fold(0.0, f64::max);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.0}% |",
             case.name,
             case.unit,
             fmt_ns(ours),
             listed.join(", "),
-            ratio
+            ratio,
+            spread * 100.0
         );
     }
     out

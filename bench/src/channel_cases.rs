@@ -2,18 +2,32 @@
 //! its receive. conflux's `event_channel` against nexus-notify's, with crossbeam-channel's
 //! bounded channel (send/recv of a unit) as the reference every Rust programmer knows.
 //!
+//! **Why it is fair.** Every contender does the same exchange: the main thread notifies (sends)
+//! on channel 1 and blocks in its receive on channel 2; the echo thread blocks on channel 1 and
+//! answers on channel 2. Each contender uses its own library's ordinary blocking receive
+//! (whatever spin-then-park strategy the library chose is exactly what is being compared), one
+//! token / one unit message per hop, and the same thread spawn and join per batch (amortised
+//! over a ~15 ms batch). The echo thread of conflux and crossbeam stops on disconnection; the
+//! nexus-notify one stops after the known count (its receive does not report disconnection).
+//!
 //! nexus-notify 1.1's blocking receive can lose a wake-up (seen here: both threads parked for
 //! good), so its receives go through `recv_timeout` with a 5 ms guard; every time the guard
-//! fires is counted and reported, since each one costs that round trip 5 ms.
+//! fires is counted and reported, since each one costs that round trip 5 ms. On a loaded box
+//! the guard also fires when the other thread is simply not scheduled for 5 ms, so the count
+//! is an upper bound on lost wake-ups.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crate::measure::{Case, Contender};
+use crate::harness::{Case, Contender};
 
-/// Wake-ups nexus-notify lost during this run (recovered by the guard timeout).
+/// Times nexus-notify's 5 ms receive guard fired during this run (lost wake-ups, or threads
+/// descheduled that long on a loaded box).
+/// Batches are never shorter than this many round trips (see `Contender::min_iterations`).
+const MIN_ROUND_TRIPS: u64 = 256;
+
 pub static NEXUS_LOST_WAKEUPS: AtomicU64 = AtomicU64::new(0);
 
 fn conflux_round_trip() -> Contender {
@@ -37,6 +51,7 @@ fn conflux_round_trip() -> Contender {
         echo.join().unwrap();
         iterations
     })
+    .min_iterations(MIN_ROUND_TRIPS)
 }
 
 fn nexus_recv(receiver: &nexus_notify::Receiver, events: &mut nexus_notify::Events) {
@@ -66,6 +81,7 @@ fn nexus_round_trip() -> Contender {
         echo.join().unwrap();
         iterations
     })
+    .min_iterations(MIN_ROUND_TRIPS)
 }
 
 fn crossbeam_round_trip() -> Contender {
@@ -85,6 +101,7 @@ fn crossbeam_round_trip() -> Contender {
         echo.join().unwrap();
         iterations
     })
+    .min_iterations(MIN_ROUND_TRIPS)
 }
 
 pub fn cases() -> Vec<Case> {
