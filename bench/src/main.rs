@@ -8,7 +8,8 @@
 //! cargo run --release -p conflux-bench -- --rounds 41   # more rounds, tighter medians
 //! ```
 //!
-//! The table is printed and written to `target/conflux-bench/report.md`.
+//! The table is printed and written to `target/conflux-bench/report.md`, with an SVG chart
+//! (one bar group per case, conflux beside each peer) in `target/conflux-bench/chart.svg`.
 //!
 //! This file only parses the flags, gathers the cases of each family (`notify_cases`,
 //! `channel_cases`, `mailbox_cases`: each returns `Vec<harness::Case>`), hands them to the
@@ -17,6 +18,7 @@
 //! fair is documented in `harness.rs` (interleaving, warm-up, medians) and in each case file.
 
 mod channel_cases;
+mod chart;
 mod harness;
 mod mailbox_cases;
 mod notify_cases;
@@ -146,9 +148,12 @@ fn main() {
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/conflux-bench");
     let written = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(dir.join("report.md"), format!("{report}{notes}")));
+        .and_then(|()| std::fs::write(dir.join("report.md"), format!("{report}{notes}")))
+        .and_then(|()| std::fs::write(dir.join("chart.svg"), chart::svg(&cases)));
     match written {
-        Ok(()) => eprintln!("report written to target/conflux-bench/report.md"),
+        Ok(()) => eprintln!(
+            "report written to target/conflux-bench/report.md and target/conflux-bench/chart.svg"
+        ),
         Err(err) => eprintln!("could not write the report: {err}"),
     }
 }
