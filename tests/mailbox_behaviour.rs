@@ -474,3 +474,9 @@ fn handles_are_send_and_sync_as_documented() {
     send::<mailbox::Receiver<Spill<String>>>();
     send::<mailbox::UnreliableReceiver<Spill<String>>>();
 }
+
+#[test]
+#[should_panic(expected = "a mailbox holds at most")]
+fn an_unrepresentable_capacity_panics_naming_the_limit() {
+    let _ = mailbox::new::<Spill<u8>>(cap(usize::MAX));
+}

@@ -49,6 +49,10 @@ pub(crate) enum PushError<T> {
     Closed(T),
 }
 
+/// The largest `ready` capacity: positions (lap + index, with laps a power of two above the
+/// capacity) must leave room in the tail word's position bits for many laps.
+pub(crate) const MAX_CAPACITY: usize = 1 << (usize::BITS - POSITION_SHIFT - 2);
+
 pub(crate) struct ReadyQueue<T> {
     slots: Box<[Slot<T>]>,
     one_lap: usize,
@@ -70,12 +74,11 @@ pub(crate) struct ReadyHead {
 impl<T> ReadyQueue<T> {
     pub(crate) fn new(capacity: usize) -> (ReadyQueue<T>, ReadyHead) {
         assert!(capacity > 0);
-        let one_lap = (capacity + 1).next_power_of_two();
         assert!(
-            one_lap <= usize::MAX >> (POSITION_SHIFT + 1),
-            "a mailbox's capacity must be below {}",
-            usize::MAX >> (POSITION_SHIFT + 2)
+            capacity <= MAX_CAPACITY,
+            "a mailbox holds at most {MAX_CAPACITY} messages in ready, {capacity} were asked for"
         );
+        let one_lap = (capacity + 1).next_power_of_two();
         let slots = (0..capacity)
             .map(|index| Slot {
                 stamp: AtomicUsize::new(index),
