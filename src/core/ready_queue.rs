@@ -167,6 +167,7 @@ impl<T> ReadyQueue<T> {
                 // Another producer claimed this position and has not published yet, or our
                 // view of the tail is stale: look again.
                 crate::sync::retry_hint();
+                // Relaxed: as above, a stale word only fails the CAS.
                 word = self.tail.load(Ordering::Relaxed);
             }
         }
@@ -246,6 +247,8 @@ impl<T> Drop for ReadyQueue<T> {
         // wrapping, since `i < capacity < one_lap`); a free slot's stamp has index `i`.
         let mask = self.one_lap - 1;
         for (index, slot) in self.slots.iter_mut().enumerate() {
+            // Relaxed: `&mut self` means every other handle is gone; their writes
+            // happened-before the drop of the last `Arc`.
             if slot.stamp.load(Ordering::Relaxed) & mask == index + 1 {
                 // SAFETY: `&mut self`: no other thread can reach the slot, and its stamp says
                 // it holds a value that was never read.
