@@ -4,7 +4,7 @@
 //! ```text
 //!   consumer                                   producer
 //!   ────────                                   ────────
-//!   poll: empty                                claims a position: tail.fetch_add  ──┐
+//!   poll: empty                                claims a position (fetch_add / CAS) ─┐
 //!   register(thread or task waker)             publishes the item                  │ the value
 //!   announce: tail.fetch_or(SLEEPING) ──┐      if the fetch_add saw SLEEPING: ◀────┘ it returned
 //!     saw new positions or DISCONNECTED?│        tail.fetch_and(!SLEEPING); the one
@@ -14,7 +14,10 @@
 //! ```
 //!
 //! The announcement lives in the low bits of the queue's **tail word**, the word every producer
-//! already read-modify-writes to claim a position. Both sides therefore meet in the single
+//! already read-modify-writes to claim a position (the token queue's `fetch_add`, the ready
+//! queue's CAS). Work that does not claim a position (a mailbox spill into overflow) is made
+//! visible the same way: the producer RMWs the tail word after it, and the consumer checks for
+//! it after announcing. Both sides therefore meet in the single
 //! modification order of one atomic: either the producer's claim comes first, and the consumer's
 //! `fetch_or` sees the new position and does not sleep, or the announcement comes first, and the
 //! producer's claim returns it and wakes the consumer. No Dekker fence is needed, acquire/release
