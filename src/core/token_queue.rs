@@ -452,7 +452,11 @@ mod tests {
                 producer.notify(Token::new(index)).unwrap();
                 producer.notify(Token::new(index)).unwrap(); // conflated
             }
-            assert_eq!(consumer.poll(&mut events, usize::MAX), 1500, "round {round}");
+            assert_eq!(
+                consumer.poll(&mut events, usize::MAX),
+                1500,
+                "round {round}"
+            );
             assert_eq!(indices(&events), order);
             assert!(producer
                 .queue
