@@ -57,7 +57,7 @@ fn notify_then_last_drop_racing_sleep_delivers_then_disconnects() {
 #[test]
 fn last_sender_drop_wakes_a_blocked_receiver() {
     model(|| {
-        let (sender, receiver) = event_channel(1);
+        let (sender, mut receiver) = event_channel(1);
         let dropper = thread::spawn(move || drop(sender));
         let mut events = Events::with_capacity(1);
         assert_eq!(receiver.recv(&mut events), Err(RecvError));
@@ -116,7 +116,7 @@ fn recv_timeout_returns_the_token_or_times_out_never_empty_handed() {
 #[test]
 fn async_recv_waker_registration_never_misses_a_notify() {
     model(|| {
-        let (sender, receiver) = event_channel(2);
+        let (sender, mut receiver) = event_channel(2);
         let producer = thread::spawn(move || {
             sender.notify(Token::new(1)).unwrap();
             sender
@@ -133,7 +133,7 @@ fn async_recv_waker_registration_never_misses_a_notify() {
 #[test]
 fn async_recv_is_woken_by_disconnection() {
     model(|| {
-        let (sender, receiver) = event_channel(1);
+        let (sender, mut receiver) = event_channel(1);
         let dropper = thread::spawn(move || drop(sender));
         let mut events = Events::with_capacity(1);
         let result = loom::future::block_on(receiver.recv_async(&mut events, 1));

@@ -480,3 +480,308 @@ fn handles_are_send_and_sync_as_documented() {
 fn an_unrepresentable_capacity_panics_naming_the_limit() {
     let _ = mailbox::new::<Spill<u8>>(cap(usize::MAX));
 }
+
+/// The location of the last panic on this thread, recorded by a hook installed once (tests run
+/// in parallel threads of one process, so the hook forwards everything to the default one).
+fn panic_location_of(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, String) {
+    use std::cell::RefCell;
+    use std::sync::Once;
+    thread_local!(static LAST: RefCell<Option<String>> = const { RefCell::new(None) });
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
+            LAST.with(|last| *last.borrow_mut() = location);
+            default(info);
+        }));
+    });
+    let payload = std::panic::catch_unwind(f).expect_err("it must panic");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    (message, LAST.with(|last| last.borrow_mut().take()).unwrap())
+}
+
+/// Issue 9 item 9: a capacity that cannot be allocated is a panic naming it (it aborted the
+/// process: "memory allocation of 17592186044416 bytes failed"), at the caller's line.
+#[test]
+fn a_capacity_that_cannot_be_allocated_panics_naming_it_at_the_callers_line() {
+    let capacity: usize = if usize::BITS == 64 { 1 << 40 } else { 1 << 26 };
+    let line = line!() + 2;
+    let (message, location) = panic_location_of(|| {
+        let _ = mailbox::new::<Spill<[u64; 8]>>(cap(capacity));
+    });
+    assert!(message.contains(&capacity.to_string()), "{message}");
+    assert!(message.contains("cannot allocate"), "{message}");
+    assert_eq!(location, format!("{}:{line}", file!()));
+    // The same for the limit panics of every constructor.
+    let line = line!() + 1;
+    let (message, location) = panic_location_of(|| drop(conflux::notify::event_queue(0)));
+    assert!(message.contains("non-zero"), "{message}");
+    assert_eq!(location, format!("{}:{line}", file!()));
+    let line = line!() + 2;
+    let (_, location) = panic_location_of(|| {
+        let _ = mailbox::new_unreliable::<Spill<u8>>(cap(usize::MAX));
+    });
+    assert_eq!(location, format!("{}:{line}", file!()));
+}
+
+/// A message whose destructor panics when its id is `poison`.
+struct Poisoned {
+    id: u64,
+    poison: u64,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Poisoned {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+        if self.id == self.poison {
+            panic!("message {} refuses to be dropped quietly", self.id);
+        }
+    }
+}
+
+impl Policy for Poisoned {
+    type Overflow = VecDeque<Poisoned>;
+    fn handle(overflow: &mut VecDeque<Poisoned>, message: Poisoned) {
+        policies::spill(overflow, message);
+    }
+}
+
+/// Issue 9 item 8: one message's panicking `Drop` during the receiver's drop stranded every
+/// message after it until the last sender went. Now all are dropped, then the panic continues.
+#[test]
+fn a_panicking_message_destructor_does_not_strand_the_others() {
+    for poison in [0, 2, 5, 7] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, receiver) = mailbox::new::<Poisoned>(cap(4));
+        for id in 0..8 {
+            let message = Poisoned {
+                id,
+                poison,
+                drops: Arc::clone(&drops),
+            };
+            assert!(sender.enqueue(message).accepted()); // 4 in ready, 4 in overflow
+        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(receiver)));
+        let payload = outcome.expect_err("the destructor's panic continues from the drop");
+        assert_eq!(
+            payload.downcast_ref::<String>().map(String::as_str),
+            Some(format!("message {poison} refuses to be dropped quietly").as_str())
+        );
+        // The sender is still alive: nothing waits for it to let go.
+        assert_eq!(drops.load(Ordering::Relaxed), 8, "poison {poison}");
+        assert!(sender.is_closed());
+        let late = Poisoned {
+            id: 99,
+            poison,
+            drops: Arc::clone(&drops),
+        };
+        assert_eq!(sender.enqueue(late), Feedback::Closed);
+        assert_eq!(drops.load(Ordering::Relaxed), 9);
+    }
+}
+
+/// A policy that blocks under the overflow lock until the test lets it go.
+struct Slow(u32);
+
+static IN_POLICY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static RELEASE_POLICY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl Policy for Slow {
+    type Overflow = VecDeque<Slow>;
+    fn handle(overflow: &mut VecDeque<Slow>, message: Slow) {
+        IN_POLICY.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        while !RELEASE_POLICY.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        policies::spill(overflow, message);
+    }
+}
+
+/// Issue 9 item 7: while a sender's policy runs under the overflow lock, an async receive that
+/// finds `ready` empty must return `Pending` (and be woken when the policy's message is out)
+/// instead of waiting for the lock and blocking the executor's thread. One worker thread: if
+/// the receive blocks it, the second task never runs.
+#[test]
+fn an_async_receive_never_blocks_its_executor_while_a_policy_runs() {
+    // Coordinated from plain threads: a blocked worker would also stop tokio's timers.
+    let wait_for = |flag: &std::sync::atomic::AtomicBool| {
+        let start = Instant::now();
+        while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(5) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        flag.load(Ordering::SeqCst)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (sender, mut receiver) = mailbox::new::<Slow>(cap(1));
+    let spiller = thread::spawn(move || {
+        assert_eq!(sender.enqueue(Slow(1)), Feedback::Ok);
+        assert_eq!(sender.enqueue(Slow(2)), Feedback::Backoff); // the policy blocks here
+    });
+    assert!(wait_for(&IN_POLICY));
+    let took_first = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let receiving = {
+        let took_first = Arc::clone(&took_first);
+        runtime.spawn(async move {
+            let first = receiver.recv().await.map(|Slow(n)| n);
+            took_first.store(true, Ordering::SeqCst);
+            // `ready` is empty now, overflow is active and the lock is held.
+            let second = receiver.recv().await.map(|Slow(n)| n);
+            (first, second)
+        })
+    };
+    assert!(wait_for(&took_first));
+    let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    runtime.spawn({
+        let other_ran = Arc::clone(&other_ran);
+        async move { other_ran.store(true, Ordering::SeqCst) }
+    });
+    let ran = wait_for(&other_ran);
+    RELEASE_POLICY.store(true, Ordering::SeqCst);
+    assert!(ran, "the executor's only thread was blocked by the receive");
+    assert_eq!(runtime.block_on(receiving).unwrap(), (Some(1), Some(2)));
+    spiller.join().unwrap();
+}
+
+/// Issue 11: `close` stops intake but delivers everything accepted, in order, then ends.
+#[test]
+fn close_stops_intake_and_delivers_what_was_accepted() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (sender, mut receiver) = mailbox::new::<Counted>(cap(2));
+    let counted = |id| Counted {
+        id,
+        drops: Arc::clone(&drops),
+    };
+    for id in 0..5 {
+        assert!(sender.enqueue(counted(id)).accepted());
+    }
+    receiver.close();
+    receiver.close(); // idempotent
+    assert!(sender.is_closed());
+    assert_eq!(sender.enqueue(counted(5)), Feedback::Closed);
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    let got: Vec<u64> = std::iter::from_fn(|| receiver.try_recv().ok())
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(got, [0, 1, 2, 3, 4]);
+    assert_eq!(receiver.try_recv().err(), Some(TryRecvError::Disconnected));
+    assert_eq!(receiver.recv_blocking().map(|m| m.id), None);
+    assert_eq!(drops.load(Ordering::Relaxed), 6);
+    drop(sender);
+    drop(receiver);
+    assert_eq!(drops.load(Ordering::Relaxed), 6);
+}
+
+/// `close` racing senders: every message is either refused (`Closed`, dropped at once) or
+/// accepted and then delivered exactly once, in its sender's order; then the receive ends.
+#[test]
+fn close_racing_senders_delivers_or_refuses_each_message_once() {
+    for round in 0..100 {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, mut receiver) = mailbox::new::<Counted>(cap(3));
+        let senders: Vec<_> = (0..3u64)
+            .map(|who| {
+                let sender = sender.clone();
+                let drops = Arc::clone(&drops);
+                thread::spawn(move || {
+                    let mut accepted = 0u64;
+                    for seq in 0..200u64 {
+                        let message = Counted {
+                            id: who << 32 | seq,
+                            drops: Arc::clone(&drops),
+                        };
+                        match sender.enqueue(message) {
+                            Feedback::Closed => return (accepted, 1u64),
+                            _ => accepted += 1,
+                        }
+                    }
+                    (accepted, 0)
+                })
+            })
+            .collect();
+        drop(sender);
+        let mut received = Vec::new();
+        for _ in 0..round % 7 {
+            received.extend(receiver.try_recv().ok());
+        }
+        receiver.close();
+        while let Some(message) = receiver.recv_blocking() {
+            received.push(message);
+        }
+        let (accepted, refused) = senders
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .fold((0, 0), |(a, r), (a2, r2)| (a + a2, r + r2));
+        assert_eq!(received.len() as u64, accepted, "round {round}");
+        let mut next = [0u64; 3];
+        for message in &received {
+            let (who, seq) = ((message.id >> 32) as usize, message.id & 0xffff_ffff);
+            assert_eq!(
+                seq, next[who],
+                "sender {who} out of order or lost (round {round})"
+            );
+            next[who] += 1;
+        }
+        assert_eq!(drops.load(Ordering::Relaxed) as u64, refused);
+        drop(received);
+        drop(receiver);
+        assert_eq!(drops.load(Ordering::Relaxed) as u64, accepted + refused);
+    }
+}
+
+/// Issue 11: `Sender::closed` completes once the receiver closes or goes, for every waiting
+/// sender, inside `tokio::spawn` on a multi-thread runtime.
+#[test]
+fn closed_completes_for_every_waiting_sender_on_close_or_drop() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for by_drop in [false, true] {
+            let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(2));
+            let waiting: Vec<_> = (0..4)
+                .map(|_| {
+                    let sender = sender.clone();
+                    tokio::spawn(async move {
+                        sender.closed().await;
+                        sender.enqueue(Spill(0))
+                    })
+                })
+                .collect();
+            // An abandoned wait leaves nothing behind.
+            let abandoned = tokio::time::timeout(Duration::from_millis(10), sender.closed()).await;
+            assert!(abandoned.is_err());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if by_drop {
+                drop(receiver);
+            } else {
+                receiver.close();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    drop(receiver);
+                });
+            }
+            for task in waiting {
+                let answer = tokio::time::timeout(Duration::from_secs(5), task)
+                    .await
+                    .expect("a waiting sender was not woken")
+                    .unwrap();
+                assert_eq!(answer, Feedback::Closed);
+            }
+            sender.closed().await; // already closed: at once
+        }
+    });
+}

@@ -207,7 +207,7 @@ fn async_receive_on_a_multi_thread_runtime() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let (sender, receiver) = event_channel(16);
+        let (sender, mut receiver) = event_channel(16);
         let producer = tokio::spawn(async move {
             for index in 0..16 {
                 tokio::time::sleep(Duration::from_micros(200)).await;
@@ -233,7 +233,7 @@ fn a_cancelled_async_receive_loses_nothing() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let (sender, receiver) = event_channel(4);
+        let (sender, mut receiver) = event_channel(4);
         let mut events = Events::with_capacity(4);
         // Cancel a receive that is waiting...
         let timed_out = tokio::time::timeout(
@@ -255,4 +255,65 @@ fn a_cancelled_async_receive_loses_nothing() {
         assert_eq!(receiver.recv_async(&mut events, 4).await, Err(RecvError));
         dropper.await.unwrap();
     });
+}
+
+/// Issue 9 item 1: the async receive's future is `Send`, so it runs inside `tokio::spawn` on a
+/// multi-thread runtime (with `&self` it held a `!Sync` receiver across the `.await`).
+#[test]
+fn async_receive_runs_inside_tokio_spawn_on_a_multi_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (sender, mut receiver) = event_channel(64);
+        let consumer = tokio::spawn(async move {
+            let mut events = Events::with_capacity(64);
+            let mut got = Vec::new();
+            while receiver.recv_async(&mut events, 8).await.is_ok() {
+                got.extend(indices(&events));
+            }
+            got
+        });
+        let producers: Vec<_> = (0..2)
+            .map(|half| {
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    for index in (half * 32)..(half * 32 + 32) {
+                        tokio::time::sleep(Duration::from_micros(50)).await;
+                        sender.notify(Token::new(index)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(sender);
+        for producer in producers {
+            producer.await.unwrap();
+        }
+        let mut got = consumer.await.unwrap();
+        // Each token was notified once, so each is delivered exactly once.
+        got.sort_unstable();
+        assert_eq!(got, (0..64).collect::<Vec<_>>());
+    });
+}
+
+/// Issue 9 item 6 on the channel: a receive that finds tokens carried over from a partial drain
+/// returns them at once (with what else is pending, within the limit), never waits or loses them.
+#[test]
+fn receives_return_carried_over_tokens_at_once() {
+    let (sender, receiver) = event_channel(8);
+    let mut events = Events::with_capacity(8);
+    for index in [1, 2, 3] {
+        sender.notify(Token::new(index)).unwrap();
+    }
+    receiver.recv(&mut events).unwrap();
+    assert_eq!(events.drain().next(), Some(Token::new(1)));
+    // Nothing is pending in the queue: a blocking receive must not wait for a notify.
+    receiver.recv(&mut events).unwrap();
+    assert_eq!(indices(&events), [2, 3]);
+    assert_eq!(
+        receiver.try_recv(&mut events),
+        Err(conflux::notify::TryRecvError::Empty)
+    );
 }

@@ -15,8 +15,69 @@ fn zero_capacity_panics_with_a_message() {
 
 #[test]
 #[should_panic(expected = "at most 2147483648 tokens")]
+#[cfg(target_pointer_width = "64")]
 fn unrepresentable_capacity_panics_naming_the_limit() {
     let _ = event_queue(usize::MAX);
+}
+
+/// Issue 9 item 3: on 32-bit targets the limit is 2^28 (the ring's bytes must stay below
+/// `isize::MAX`); one more failed inside the allocator ("capacity overflow") instead.
+#[test]
+#[should_panic(
+    expected = "a notify queue holds at most 268435456 tokens, 268435457 were asked for"
+)]
+#[cfg(target_pointer_width = "32")]
+fn unrepresentable_capacity_panics_naming_the_limit() {
+    let _ = event_queue((1 << 28) + 1);
+}
+
+/// Issue 9 item 6: tokens a partial drain left are no longer pending; the next poll must carry
+/// them over (in front, counted in the limit) instead of clearing them for good.
+#[test]
+fn a_partial_drain_is_carried_over_by_the_next_poll() {
+    let (notifier, poller) = event_queue(16);
+    let mut events = Events::with_capacity(4);
+    for index in 0..4 {
+        notifier.notify(Token::new(index)).unwrap();
+    }
+    poller.poll(&mut events);
+    let handled: Vec<usize> = events.drain().take(1).map(Token::index).collect();
+    assert_eq!(handled, [0]);
+    for index in 8..12 {
+        notifier.notify(Token::new(index)).unwrap();
+    }
+    // Budget 4: the three carried tokens first, then one new; the rest stays pending.
+    poller.poll_limit(&mut events, 4);
+    assert_eq!(indices(&events), [1, 2, 3, 8]);
+    assert!(events.capacity() >= 4);
+    // Read without draining: the next poll replaces the buffer (mio's convention).
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [9, 10, 11]);
+    // A budget of 0 delivers nothing new, and drops nothing carried.
+    drop(events.drain());
+    poller.poll_limit(&mut events, 0);
+    assert_eq!(indices(&events), [9, 10, 11]);
+    // Every token was delivered exactly once, and all are re-armable.
+    events.drain().for_each(drop);
+    for index in [1, 9] {
+        notifier.notify(Token::new(index)).unwrap();
+    }
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [1, 9]);
+}
+
+#[test]
+fn local_notify_carries_a_partial_drain_over_too() {
+    let mut dirty = LocalNotify::with_capacity(8);
+    let mut events = Events::with_capacity(8);
+    for index in [5, 6, 7] {
+        dirty.mark(Token::new(index)).unwrap();
+    }
+    dirty.poll(&mut events);
+    assert_eq!(events.drain().next(), Some(Token::new(5)));
+    dirty.mark(Token::new(1)).unwrap();
+    dirty.poll(&mut events);
+    assert_eq!(indices(&events), [6, 7, 1]);
 }
 
 #[test]

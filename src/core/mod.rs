@@ -1,5 +1,6 @@
 //! The shared core under both primitives: the queues and the wait/wake protocol.
 
+pub(crate) mod alloc;
 pub(crate) mod ready_queue;
 pub(crate) mod token_queue;
 pub(crate) mod waiter;

@@ -23,15 +23,23 @@
 //! The consumer's position is its own (no atomic): it never CASes, and producers learn that a
 //! slot is free from the slot's stamp alone.
 //!
-//! Positions wrap after 2<sup>61</sup> claims (73 years at one per nanosecond); the queue does
-//! not handle that wrap.
+//! **Positions wrap** within the tail word's position bits: 2<sup>61</sup> positions on 64-bit
+//! targets, but only 2<sup>29</sup> on 32-bit ones, which a busy mailbox passes in seconds. So
+//! every position and stamp is computed modulo that range ([`wrap`]): laps are powers of two
+//! that divide it, so the index part of a position never changes at the wrap and a stamp
+//! always compares equal to the position it stands for. (Full-width stamps against wrapped
+//! positions made `enqueue` spin forever at message 2<sup>28</sup> on i686.) The only
+//! confusion left is the one every bounded queue with wrapping counters has: a producer that
+//! stalls between reading the tail and its CAS while the queue goes round the whole range
+//! (2<sup>28</sup> or more messages) could claim a stale position.
 
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
-use super::waiter::{position_of, Waiter, CLOSED, POSITION_SHIFT};
+use super::alloc;
+use super::waiter::{position_of, CLOSED, POSITION_MASK, POSITION_SHIFT};
 use crate::sync::{cell::UnsafeCell, AtomicUsize, Ordering};
 
 struct Slot<T> {
@@ -53,6 +61,12 @@ pub(crate) enum PushError<T> {
 /// capacity) must leave room in the tail word's position bits for many laps.
 pub(crate) const MAX_CAPACITY: usize = 1 << (usize::BITS - POSITION_SHIFT - 2);
 
+/// `position` reduced to the range the tail word holds; all position arithmetic goes through it.
+#[inline]
+fn wrap(position: usize) -> usize {
+    position & POSITION_MASK
+}
+
 pub(crate) struct ReadyQueue<T> {
     slots: Box<[Slot<T>]>,
     one_lap: usize,
@@ -72,19 +86,22 @@ pub(crate) struct ReadyHead {
 }
 
 impl<T> ReadyQueue<T> {
+    /// Makes an empty queue of `capacity` slots.
+    ///
+    /// Panics (at the caller's line) if `capacity` is 0 or above [`MAX_CAPACITY`], or if the
+    /// slots cannot be allocated; each message names the capacity asked for.
+    #[track_caller]
     pub(crate) fn new(capacity: usize) -> (ReadyQueue<T>, ReadyHead) {
-        assert!(capacity > 0);
+        assert!(capacity > 0, "the capacity of a mailbox must be non-zero");
         assert!(
             capacity <= MAX_CAPACITY,
             "a mailbox holds at most {MAX_CAPACITY} messages in ready, {capacity} were asked for"
         );
         let one_lap = (capacity + 1).next_power_of_two();
-        let slots = (0..capacity)
-            .map(|index| Slot {
-                stamp: AtomicUsize::new(index),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-            })
-            .collect();
+        let slots = alloc::boxed_slice("a mailbox's ready queue", capacity, |index| Slot {
+            stamp: AtomicUsize::new(index),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        });
         let queue = ReadyQueue {
             slots,
             one_lap,
@@ -107,20 +124,25 @@ impl<T> ReadyQueue<T> {
         &self.tail
     }
 
-    /// The position after `position`.
+    /// The position after `position`. Within a lap the index part grows and never carries
+    /// (`index + 1 < capacity < one_lap`); the step to the next lap wraps.
     #[inline]
     fn next(&self, position: usize) -> usize {
         let index = position & (self.one_lap - 1);
         if index + 1 < self.slots.len() {
             position + 1
         } else {
-            (position & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+            wrap((position & !(self.one_lap - 1)).wrapping_add(self.one_lap))
         }
     }
 
-    /// Appends `value` unless the queue is full or closed; wakes an announced consumer.
+    /// Appends `value` unless the queue is full or closed.
+    ///
+    /// On success returns the tail word the claim replaced: the caller wakes the consumer if it
+    /// carried an announcement (`Waiter::wake_if_announced`), at a moment of its choosing (never
+    /// under a lock, since a waker may run user code).
     #[inline]
-    pub(crate) fn push(&self, value: T, waiter: &Waiter) -> Result<(), PushError<T>> {
+    pub(crate) fn push(&self, value: T) -> Result<usize, PushError<T>> {
         let backoff = Backoff::new();
         // Relaxed: a stale word only fails the CAS below.
         let mut word = self.tail.load(Ordering::Relaxed);
@@ -150,17 +172,16 @@ impl<T> ReadyQueue<T> {
                         // touches the slot until the stamp below is published.
                         slot.value.with_mut(|cell| unsafe { (*cell).write(value) });
                         // Release: the consumer's Acquire of the stamp sees the value.
-                        slot.stamp
-                            .store(position.wrapping_add(1), Ordering::Release);
-                        waiter.wake_if_announced(&self.tail, word);
-                        return Ok(());
+                        // `position + 1` never leaves the wrapped range (see `next`).
+                        slot.stamp.store(position + 1, Ordering::Release);
+                        return Ok(word);
                     }
                     Err(current) => {
                         word = current;
                         backoff.spin();
                     }
                 }
-            } else if stamp.wrapping_add(self.one_lap) == position.wrapping_add(1) {
+            } else if wrap(stamp.wrapping_add(self.one_lap)) == position + 1 {
                 // The slot still holds the value written one lap ago: full.
                 return Err(PushError::Full(value));
             } else {
@@ -179,7 +200,7 @@ impl<T> ReadyQueue<T> {
         let position = head.position.get();
         let slot = &self.slots[position & (self.one_lap - 1)];
         // Acquire: pairs with the producer's Release of the stamp, so the value is visible.
-        if slot.stamp.load(Ordering::Acquire) != position.wrapping_add(1) {
+        if slot.stamp.load(Ordering::Acquire) != position + 1 {
             return None;
         }
         // SAFETY: the stamp says a producer wrote this slot at `position` and nobody read it:
@@ -189,7 +210,7 @@ impl<T> ReadyQueue<T> {
             .with_mut(|cell| unsafe { (*cell).assume_init_read() });
         // Release: the producer that claims this slot next lap sees it emptied.
         slot.stamp
-            .store(position.wrapping_add(self.one_lap), Ordering::Release);
+            .store(wrap(position.wrapping_add(self.one_lap)), Ordering::Release);
         head.position.set(self.next(position));
         Some(value)
     }
@@ -217,18 +238,33 @@ impl<T> ReadyQueue<T> {
         }
     }
 
-    /// Closes the queue to producers and drops every value claimed before that, waiting for
-    /// producers that claimed a position to finish publishing it. Only the consumer calls
-    /// this, once.
-    pub(crate) fn close_and_drain(&self, head: &ReadyHead) {
+    /// Closes the queue to producers: no position is claimed after this. Returns the last
+    /// claimed position (the consumer is done once its head reaches it). Idempotent; only the
+    /// consumer calls this.
+    pub(crate) fn close(&self) -> usize {
         // AcqRel: Acquire makes every claim before the bit visible as a final position;
         // Release is not needed by producers (they only test the bit) but keeps the sequence.
-        let last = position_of(self.tail.fetch_or(CLOSED, Ordering::AcqRel));
+        position_of(self.tail.fetch_or(CLOSED, Ordering::AcqRel))
+    }
+
+    /// The last claimed position once the queue is closed, `None` while it is open.
+    pub(crate) fn closed_end(&self) -> Option<usize> {
+        // Acquire: as in `close`; after CLOSED the position part never changes again.
+        let word = self.tail.load(Ordering::Acquire);
+        (word & CLOSED != 0).then(|| position_of(word))
+    }
+
+    /// Closes the queue and hands every value claimed before that to `dispose`, oldest first,
+    /// waiting for producers that claimed a position to finish publishing it. Only the
+    /// consumer calls this. `dispose` must not unwind (the mailbox catches destructor panics
+    /// around it), or the values after the one it was given stay in the queue until it drops.
+    pub(crate) fn close_and_drain(&self, head: &ReadyHead, mut dispose: impl FnMut(T)) {
+        let last = self.close();
         while head.position.get() != last {
             let backoff = Backoff::new();
             loop {
                 if let Some(value) = self.pop(head) {
-                    drop(value);
+                    dispose(value);
                     break;
                 }
                 // A producer claimed this position and is writing it: it will finish.
@@ -263,20 +299,15 @@ impl<T> Drop for ReadyQueue<T> {
 mod tests {
     use super::*;
 
-    fn waiter() -> Waiter {
-        Waiter::new()
-    }
-
     #[test]
     fn fills_to_exactly_its_capacity_then_reports_full() {
-        let waiter = waiter();
         for capacity in [1, 3, 4, 5] {
             let (queue, head) = ReadyQueue::new(capacity);
             for round in 0..3 {
                 for i in 0..capacity {
-                    assert!(queue.push(round * 10 + i, &waiter).is_ok());
+                    assert!(queue.push(round * 10 + i).is_ok());
                 }
-                assert!(matches!(queue.push(99, &waiter), Err(PushError::Full(99))));
+                assert!(matches!(queue.push(99), Err(PushError::Full(99))));
                 assert_eq!(queue.len(&head), capacity);
                 for i in 0..capacity {
                     assert_eq!(queue.pop(&head), Some(round * 10 + i));
@@ -289,34 +320,96 @@ mod tests {
 
     #[test]
     fn closing_drains_and_refuses_later_pushes() {
-        let waiter = waiter();
         let (queue, head) = ReadyQueue::new(2);
         let value = std::sync::Arc::new(());
-        queue
-            .push(std::sync::Arc::clone(&value), &waiter)
-            .ok()
-            .unwrap();
-        queue.close_and_drain(&head);
+        queue.push(std::sync::Arc::clone(&value)).ok().unwrap();
+        queue.close_and_drain(&head, drop);
         assert_eq!(std::sync::Arc::strong_count(&value), 1);
         assert!(matches!(
-            queue.push(std::sync::Arc::clone(&value), &waiter),
+            queue.push(std::sync::Arc::clone(&value)),
             Err(PushError::Closed(_))
         ));
     }
 
     #[test]
     fn dropping_the_queue_drops_unread_values_once() {
-        let waiter = waiter();
         let value = std::sync::Arc::new(());
         let (queue, head) = ReadyQueue::new(3);
         for _ in 0..3 {
-            queue
-                .push(std::sync::Arc::clone(&value), &waiter)
-                .ok()
-                .unwrap();
+            queue.push(std::sync::Arc::clone(&value)).ok().unwrap();
         }
         drop(queue.pop(&head));
         drop(queue);
         assert_eq!(std::sync::Arc::strong_count(&value), 1);
+    }
+
+    /// A queue whose tail and head start `before_wrap` positions short of the wrap, with every
+    /// slot stamped as a queue that got there would have it (free for the lap `start` is in).
+    fn queue_near_the_wrap(capacity: usize, before_wrap: usize) -> (ReadyQueue<u64>, ReadyHead) {
+        let (queue, head) = ReadyQueue::new(capacity);
+        let lap = queue.one_lap;
+        let start = (POSITION_MASK + 1 - before_wrap * lap) & !(lap - 1);
+        queue.tail.store(start << POSITION_SHIFT, Ordering::Relaxed);
+        head.position.set(start);
+        for (index, slot) in queue.slots.iter().enumerate() {
+            slot.stamp.store(start + index, Ordering::Relaxed);
+        }
+        (queue, head)
+    }
+
+    #[test]
+    fn positions_and_stamps_wrap_together_at_the_end_of_the_tail_words_range() {
+        // Issue 9 item 3: full-width stamps against positions wrapped in the tail word made
+        // push spin forever at the wrap (2^28 messages on 32-bit targets). Here the queue
+        // starts two laps before the wrap, on every pointer width.
+        for capacity in [1, 3, 4, 64] {
+            let (queue, head) = queue_near_the_wrap(capacity, 2);
+            let mut next_out = 0u64;
+            let mut next_in = 0u64;
+            for _ in 0..6 * capacity + 5 {
+                // Fill to full (the push that finds it full must say so, not spin)...
+                while queue.push(next_in).is_ok() {
+                    next_in += 1;
+                }
+                assert_eq!(queue.len(&head), capacity);
+                assert!(matches!(queue.push(u64::MAX), Err(PushError::Full(_))));
+                // ...then take a few, in order.
+                for _ in 0..capacity.div_ceil(2) {
+                    assert_eq!(queue.pop(&head), Some(next_out));
+                    next_out += 1;
+                }
+            }
+            assert!(
+                head.position.get() < POSITION_MASK / 2,
+                "the head did not pass the wrap (capacity {capacity})"
+            );
+            while let Some(value) = queue.pop(&head) {
+                assert_eq!(value, next_out);
+                next_out += 1;
+            }
+            assert_eq!(next_out, next_in);
+        }
+    }
+
+    #[test]
+    fn closing_after_the_wrap_drains_exactly_what_was_claimed() {
+        let (queue, head) = queue_near_the_wrap(3, 1);
+        for value in 0..5 {
+            assert!(queue.push(value).is_ok());
+            if value % 2 == 1 {
+                queue.pop(&head);
+            }
+        }
+        let mut left = Vec::new();
+        queue.close_and_drain(&head, |value| left.push(value));
+        assert_eq!(left, [2, 3, 4]);
+        assert!(matches!(queue.push(9), Err(PushError::Closed(9))));
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot allocate a mailbox's ready queue of")]
+    fn a_capacity_that_cannot_be_allocated_is_a_panic_naming_it() {
+        // Not representable in the address space on any target: refused before the allocator.
+        let _ = ReadyQueue::<[u8; 1024]>::new(MAX_CAPACITY);
     }
 }

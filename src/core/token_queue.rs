@@ -41,6 +41,7 @@ use std::cell::{Cell, RefCell};
 
 use crossbeam_utils::CachePadded;
 
+use super::alloc;
 use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK};
 use crate::notify::{Events, NotifyError, Token};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -53,9 +54,11 @@ use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 /// producers to the consumer, never back.
 const LAP_TAG: u32 = 1 << 31;
 
-/// The largest capacity a queue accepts: tokens must fit below [`LAP_TAG`] in a `u32`, and the
-/// ring (the next power of two) must fit in the tail word's position bits.
-pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 29 };
+/// The largest capacity a queue accepts: tokens must fit below [`LAP_TAG`] in a `u32`, the
+/// ring (the next power of two) must fit in the tail word's position bits, and on 32-bit
+/// targets the ring's bytes (4 per slot) must stay below `isize::MAX`, the most any allocation
+/// can be: 2<sup>28</sup> tokens there, 2<sup>31</sup> on 64-bit targets.
+pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 28 };
 
 const FLAG_BITS: usize = u64::BITS as usize;
 /// Flag words per cache line.
@@ -92,6 +95,7 @@ pub(crate) struct TokenQueue {
 }
 
 impl TokenQueue {
+    #[track_caller]
     fn new(capacity: usize) -> TokenQueue {
         assert!(
             capacity > 0,
@@ -109,10 +113,12 @@ impl TokenQueue {
             closed: AtomicBool::new(false),
             disconnected: AtomicBool::new(false),
             // Tagged as written in lap -1: the first lap (parity 0) finds every slot empty.
-            ring: (0..ring_len).map(|_| AtomicU32::new(LAP_TAG)).collect(),
-            pending: (0..lines)
-                .map(|_| FlagLine(std::array::from_fn(|_| AtomicU64::new(0))))
-                .collect(),
+            ring: alloc::boxed_slice("a notify queue's ring", ring_len, |_| {
+                AtomicU32::new(LAP_TAG)
+            }),
+            pending: alloc::boxed_slice("a notify queue's pending flags", lines, |_| {
+                FlagLine(std::array::from_fn(|_| AtomicU64::new(0)))
+            }),
             line_mask: lines - 1,
             line_shift: lines.trailing_zeros(),
             tail: CachePadded::new(AtomicUsize::new(0)),
@@ -156,8 +162,9 @@ impl TokenQueue {
         Ok(())
     }
 
-    /// Delivers up to `limit` pending tokens from position `head`, oldest first; returns how
-    /// many. Must only be called by the queue's one consumer.
+    /// Delivers pending tokens from position `head`, oldest first, so that `events` ends with
+    /// at most `limit` (tokens a partial drain left count); returns how many it delivered.
+    /// Must only be called by the queue's one consumer.
     #[inline]
     fn poll(
         &self,
@@ -166,7 +173,8 @@ impl TokenQueue {
         events: &mut Events,
         limit: usize,
     ) -> usize {
-        events.clear();
+        // Keeps what a partial drain left in `events` (the limit counts it), or clears it.
+        let limit = events.start_poll(limit);
         // The empty poll, the event loop's most frequent call, is this one load, inlined.
         // Acquire: as in `deliver`.
         let position = head.get();
@@ -321,10 +329,11 @@ struct ClearScratch {
 }
 
 impl ClearScratch {
+    #[track_caller]
     fn new(flag_words: usize) -> ClearScratch {
         ClearScratch {
-            clear_bits: vec![0; flag_words].into_boxed_slice(),
-            dirty_words: Vec::with_capacity(flag_words),
+            clear_bits: alloc::boxed_slice("a notify queue's clear scratch", flag_words, |_| 0),
+            dirty_words: alloc::vec_with_capacity("a notify queue's clear scratch", flag_words),
         }
     }
 
@@ -361,23 +370,23 @@ impl TokenConsumer {
         self.queue.is_disconnected()
     }
 
-    /// One receive attempt. `Some(Ok(()))`: delivered; `Some(Err(()))`: disconnected and
-    /// empty; `None`: empty.
+    /// One receive attempt. `Some(Ok(()))`: `events` holds tokens (delivered now, or carried
+    /// over from a partial drain); `Some(Err(()))`: disconnected and empty; `None`: empty.
     ///
     /// Disconnection seen after an empty poll is followed by one more poll: a token notified
     /// just before the last producer dropped may have landed between the two looks, and it
     /// must be delivered before disconnection is reported.
     #[inline]
     pub(crate) fn try_receive(&self, events: &mut Events, limit: usize) -> Option<Result<(), ()>> {
-        if self.poll(events, limit) > 0 {
-            Some(Ok(()))
-        } else if !self.is_disconnected() {
-            None
-        } else if self.poll(events, limit) > 0 {
-            Some(Ok(()))
-        } else {
-            Some(Err(()))
+        self.poll(events, limit);
+        if !events.is_empty() {
+            return Some(Ok(()));
         }
+        if !self.is_disconnected() {
+            return None;
+        }
+        self.poll(events, limit);
+        Some(if events.is_empty() { Err(()) } else { Ok(()) })
     }
 
     /// The shared wait machinery, bound to this queue's tail word.
@@ -407,7 +416,9 @@ impl Drop for TokenConsumer {
     }
 }
 
-/// Makes a queue for tokens `0..capacity`; panics on 0 or more than [`MAX_CAPACITY`].
+/// Makes a queue for tokens `0..capacity`; panics (at the caller's line) on 0, on more than
+/// [`MAX_CAPACITY`], or if the memory cannot be allocated.
+#[track_caller]
 pub(crate) fn token_queue(capacity: usize) -> (TokenProducer, TokenConsumer) {
     let queue = Arc::new(TokenQueue::new(capacity));
     let scratch = RefCell::new(ClearScratch::new(queue.flag_words()));

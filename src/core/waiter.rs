@@ -87,6 +87,11 @@ impl Waiter {
     }
 
     /// Registers `waker` as the one to wake, keeping the registered one if it wakes the same task.
+    ///
+    /// A different task's waker that this registration displaces is woken (outside the lock):
+    /// the receives that register take `&mut self`, so one task waits at a time, but a future
+    /// moved to another task, or a hand-written poller alternating contexts, must not leave the
+    /// first task asleep with nobody to wake it. A spurious wake-up is harmless; a lost one is not.
     pub(crate) fn register_task(&self, waker: &Waker) {
         let mut target = sync::lock(&self.target);
         if let Some(WakeTarget::Task(registered)) = target.as_ref() {
@@ -96,7 +101,9 @@ impl Waiter {
         }
         let previous = target.replace(WakeTarget::Task(waker.clone()));
         drop(target);
-        drop(previous);
+        if let Some(WakeTarget::Task(displaced)) = previous {
+            displaced.wake();
+        }
     }
 
     /// Announces in `tail` that the consumer is about to sleep; it has consumed everything up to
@@ -244,4 +251,44 @@ fn spin<R>(attempt: &mut impl FnMut() -> Option<R>, deadline: Option<Instant>) -
 #[cfg(loom)]
 fn spin<R>(_attempt: &mut impl FnMut() -> Option<R>, _deadline: Option<Instant>) -> Option<R> {
     None
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::sync::Arc as StdArc;
+    use std::task::Wake;
+
+    struct CountingWaker(StdAtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: StdArc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn counting_waker() -> (StdArc<CountingWaker>, Waker) {
+        let counter = StdArc::new(CountingWaker(StdAtomicUsize::new(0)));
+        (StdArc::clone(&counter), Waker::from(counter))
+    }
+
+    fn wakes(counter: &CountingWaker) -> usize {
+        counter.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[test]
+    fn a_displaced_task_waker_is_woken_not_forgotten() {
+        let waiter = Waiter::new();
+        let (first_count, first) = counting_waker();
+        let (second_count, second) = counting_waker();
+        waiter.register_task(&first);
+        waiter.register_task(&first); // same task: kept, nobody woken
+        assert_eq!(wakes(&first_count), 0);
+        waiter.register_task(&second); // a second task takes the slot: the first is told
+        assert_eq!(wakes(&first_count), 1);
+        waiter.wake();
+        assert_eq!(wakes(&second_count), 1);
+        assert_eq!(wakes(&first_count), 1);
+    }
 }

@@ -20,8 +20,12 @@
 //!   receiver is woken only if it announced that it sleeps (no read-modify-write for it).
 //! * **Order**: one sender's messages arrive in its order, across `ready` and overflow (unless
 //!   its own policy replaces or reorders retained ones); senders interleave.
-//! * **Close**: dropping the [`Receiver`] drops everything buffered, each message exactly once,
-//!   and later enqueues answer [`Feedback::Closed`].
+//! * **Close**: dropping the [`Receiver`] drops everything buffered, each message exactly once
+//!   (also when a message's destructor panics), and later enqueues answer [`Feedback::Closed`].
+//!   [`Receiver::close`] stops intake the same way but keeps what was accepted for the receiver;
+//!   [`Sender::closed`] completes after either.
+//! * **Async receives never wait for a sender's policy**: a receive that finds only a sender
+//!   holding the overflow lock returns `Pending` and is woken when the sender lets go.
 //! * **Disconnect**: when every [`Sender`] is gone, the receiver gets everything buffered, then
 //!   `None` / [`TryRecvError::Disconnected`].
 //!
@@ -56,6 +60,7 @@
 //! assert!(matches!(receiver.try_recv(), Ok(Msg::State { key: 0, v: 2 })));
 //! ```
 
+mod close_signal;
 mod error;
 mod feedback;
 pub mod mode;
@@ -82,8 +87,9 @@ use crate::sync::Arc;
 ///
 /// # Panics
 ///
-/// If `capacity` is beyond what the queue can represent (above 2<sup>59</sup> on 64-bit);
-/// the message names the limit.
+/// If `capacity` is beyond what the queue can represent (above 2<sup>59</sup> on 64-bit
+/// targets, 2<sup>27</sup> on 32-bit ones), or if its memory cannot be allocated; the message
+/// names the limit or the capacity asked for, and the panic points at the caller's line.
 ///
 /// ```
 /// use std::num::NonZeroUsize;
@@ -93,6 +99,7 @@ use crate::sync::Arc;
 /// assert_eq!(sender.enqueue(Spill(1)), Feedback::Ok);
 /// assert_eq!(receiver.try_recv(), Ok(Spill(1)));
 /// ```
+#[track_caller]
 pub fn new<T: Policy>(capacity: NonZeroUsize) -> (Sender<T>, Receiver<T>) {
     let (shared, head) = shared::Shared::new(capacity.get());
     let shared = Arc::new(shared);
@@ -117,6 +124,7 @@ pub fn new<T: Policy>(capacity: NonZeroUsize) -> (Sender<T>, Receiver<T>) {
 /// let (sender, _receiver) = mailbox::new_unreliable::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
 /// assert_eq!(sender.enqueue(Spill(1)), Unreliable::Outcome(Feedback::Ok));
 /// ```
+#[track_caller]
 pub fn new_unreliable<T: UnreliablePolicy>(
     capacity: NonZeroUsize,
 ) -> (UnreliableSender<T>, UnreliableReceiver<T>) {

@@ -18,7 +18,8 @@ use crate::sync::Arc;
 /// It takes from `ready` first and, after each message, moves retained overflow into `ready`
 /// front to back, so senders return to the fast path as soon as there is room. Dropping it
 /// closes the mailbox: later enqueues answer `Closed`, and everything buffered is dropped at
-/// once, each message exactly once.
+/// once, each message exactly once. If a message's destructor panics there, the other messages
+/// are still dropped, then the first panic continues from the drop.
 ///
 /// ```
 /// use std::num::NonZeroUsize;
@@ -74,6 +75,9 @@ impl<T, M: Mode<T>> Receiver<T, M> {
 
     /// The poll behind [`recv`](Receiver::recv): `Pending` registers `cx`'s waker, which the
     /// next enqueue (or the last sender's drop) wakes.
+    ///
+    /// Never waits for the overflow lock: if `ready` is empty while a sender's policy runs
+    /// under it, this returns `Pending`, and that sender wakes the task once it lets go.
     ///
     /// ```
     /// use std::num::NonZeroUsize;
@@ -208,6 +212,33 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// ```
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// Stops intake and keeps everything already accepted for this receiver.
+    ///
+    /// Every later `enqueue` answers `Closed` (the message is dropped) and
+    /// [`Sender::is_closed`](super::Sender::is_closed) turns true; senders awaiting
+    /// [`Sender::closed`](super::Sender::closed) wake up. Messages accepted before the close, in
+    /// `ready` and retained in overflow, are still delivered in order; once they are drained,
+    /// receives report disconnection (`None`, [`TryRecvError::Disconnected`]). Calling it again
+    /// does nothing. Dropping the receiver instead drops what is buffered.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, Feedback, TryRecvError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.enqueue(Spill(1)), Feedback::Ok);
+    /// assert_eq!(sender.enqueue(Spill(2)), Feedback::Backoff); // retained in overflow
+    /// receiver.close();
+    /// assert_eq!(sender.enqueue(Spill(3)), Feedback::Closed);
+    /// assert!(sender.is_closed());
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(1)));
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(2)));
+    /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
+    pub fn close(&mut self) {
+        self.shared.close_intake();
     }
 }
 

@@ -83,6 +83,30 @@ impl<T, M: Mode<T>> Sender<T, M> {
     pub fn stats(&self) -> Stats {
         self.shared.stats()
     }
+
+    /// Completes once the receiver is dropped or has called
+    /// [`Receiver::close`](super::Receiver::close): from then on every enqueue answers `Closed`.
+    /// At once if that already happened. Cancel-safe, on any executor; any number of senders
+    /// may wait.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    /// # rt.block_on(async {
+    /// let (sender, receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(4).unwrap());
+    /// let watcher = tokio::spawn(async move {
+    ///     sender.closed().await;
+    ///     sender.is_closed()
+    /// });
+    /// drop(receiver);
+    /// assert!(watcher.await.unwrap());
+    /// # });
+    /// ```
+    pub async fn closed(&self) {
+        self.shared.close_signal().wait().await;
+    }
 }
 
 impl<T: Policy> Sender<T, mode::Reliable> {

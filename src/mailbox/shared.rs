@@ -9,7 +9,8 @@
 //!                      ▼                            ▼
 //!               overflow_active = true; Policy::handle ─▶ Backoff / Rejected; wake an announced receiver
 //!
-//!  receive ─▶ ready.pop ─▶ overflow_active? ─▶ lock (try_lock while ready still has some);
+//!  receive ─▶ ready.pop ─▶ overflow_active? ─▶ lock (try_lock while ready still has some, and
+//!                                              always in async receives: held? Pending);
 //!                                              Overflow::drain into ready (front to back);
 //!                                              overflow empty? ─▶ overflow_active = false
 //! ```
@@ -34,18 +35,38 @@
 //!   before reporting the end.
 //! * **Panicking policies.** The policy runs with only the lock held; a panic unwinds through
 //!   the guard (the poisoned lock is recovered: the overflow is whatever the policy left, which
-//!   it keeps valid as any Rust value is across a panic) and a drop guard still wakes an
+//!   it keeps valid as any Rust value is across a panic) and the guard still wakes an
 //!   announced receiver. The message was moved into the policy, which dropped or kept it once.
+//! * **Nobody waits for a sender's policy in `poll`, and no waker runs under the lock.** Every
+//!   sender-side holder of the overflow lock goes through [`SenderLock`], whose drop unlocks
+//!   *first* and then RMWs the tail word, waking a receiver that announced. An async receive
+//!   that finds `ready` empty and the lock held does not wait: it announces, then tries the
+//!   lock once more. Either the holder's release RMW comes after the announcement in the tail
+//!   word's modification order (it sees the announcement and wakes the task), or before it
+//!   (then the announcement acquires it, so the second try finds the lock released, or held by
+//!   a later holder whose release RMW comes later still). Blocking receives may wait for the
+//!   lock: a thread, not an executor, is what they block.
+//! * **Closing intake.** `Receiver::close` marks the slow state closed and sets CLOSED in the
+//!   tail word, like the drop, but keeps everything: receives drain `ready` up to the last
+//!   position claimed before CLOSED, then take retained overflow directly (the ring accepts no
+//!   more claims), then report disconnection. Senders awaiting `closed()` are woken.
+//! * **Destructors that panic.** Closing drops every message under `catch_unwind`, so one
+//!   message's panicking `Drop` does not strand the others; the first panic is re-raised once
+//!   all are dropped.
 
+use std::any::Any;
+use std::ops::{Deref, DerefMut};
+use std::panic::{self, AssertUnwindSafe};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
+use super::close_signal::CloseSignal;
 use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
-use crate::core::waiter::{Announce, Waiter, CLOSED, DISCONNECTED};
+use crate::core::waiter::{Announce, Waiter, DISCONNECTED};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// What an enqueue did; each flavour turns it into its own feedback type.
@@ -57,11 +78,15 @@ pub(crate) enum Outcome {
 }
 
 /// What the lock protects.
-struct SlowState<O> {
-    overflow: O,
+pub(crate) struct SlowState<O> {
+    pub(crate) overflow: O,
     closed: bool,
-    stats: Stats,
+    pub(crate) stats: Stats,
 }
+
+/// An async receive found `ready` empty while a sender holds the overflow lock (its policy may
+/// be running): the receive must not wait for it.
+pub(crate) struct Contended;
 
 pub(crate) struct Shared<T, M: Mode<T>> {
     ready: ReadyQueue<T>,
@@ -73,9 +98,12 @@ pub(crate) struct Shared<T, M: Mode<T>> {
     senders: CachePadded<AtomicUsize>,
     waiter: Waiter,
     slow: Mutex<SlowState<M::Overflow>>,
+    /// Senders awaiting `closed()`.
+    close_signal: CloseSignal,
 }
 
 impl<T, M: Mode<T>> Shared<T, M> {
+    #[track_caller]
     pub(crate) fn new(capacity: usize) -> (Shared<T, M>, ReadyHead) {
         let (ready, head) = ReadyQueue::new(capacity);
         let shared = Shared {
@@ -89,6 +117,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 closed: false,
                 stats: Stats::default(),
             }),
+            close_signal: CloseSignal::new(),
         };
         (shared, head)
     }
@@ -103,8 +132,11 @@ impl<T, M: Mode<T>> Shared<T, M> {
         // Relaxed: the flag only routes; the lock orders the overflow itself, and a sender
         // sees its own spill by program order.
         if !self.overflow_active.load(Ordering::Relaxed) {
-            match self.ready.push(message, &self.waiter) {
-                Ok(()) => return Outcome::Ready,
+            match self.ready.push(message) {
+                Ok(seen) => {
+                    self.waiter.wake_if_announced(self.ready.tail(), seen);
+                    return Outcome::Ready;
+                }
                 Err(PushError::Closed(message)) => {
                     drop(message);
                     return Outcome::Closed;
@@ -117,7 +149,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
 
     #[cold]
     fn enqueue_slow(&self, message: T) -> Outcome {
-        let mut slow = sync::lock(&self.slow);
+        let mut slow = self.lock_for_sender();
         if slow.closed {
             drop(slow);
             drop(message);
@@ -125,8 +157,9 @@ impl<T, M: Mode<T>> Shared<T, M> {
         }
         let message = if slow.overflow.is_empty() {
             // Nothing retained to overtake: `ready` may have room after all (stale "full").
-            match self.ready.push(message, &self.waiter) {
-                Ok(()) => return Outcome::Ready,
+            // A receiver this claim should wake is woken by the guard, after the unlock.
+            match self.ready.push(message) {
+                Ok(_) => return Outcome::Ready,
                 Err(PushError::Closed(message)) => {
                     drop(slow);
                     drop(message);
@@ -138,77 +171,133 @@ impl<T, M: Mode<T>> Shared<T, M> {
             message
         };
         // Relaxed: read under the lock by senders; the receiver's unlocked reads are ordered
-        // by the tail-word RMW in `WakeAnnounced` (see the module docs).
+        // by the tail-word RMW of `SenderLock`'s drop (see the module docs).
         self.overflow_active.store(true, Ordering::Relaxed);
-        // Declared after the lock guard, so a panicking policy drops it first: the wake-up
-        // happens whatever the policy does.
-        let wake = WakeAnnounced(self);
+        // A panicking policy unwinds through the guard, which still unlocks and wakes.
         let accepted = M::handle(&mut slow.overflow, message);
-        let outcome = if accepted {
+        if accepted {
             slow.stats.backoff += 1;
             Outcome::Handled
         } else {
             slow.stats.rejected += 1;
             Outcome::Rejected
-        };
-        // Unlock before waking, so the woken receiver finds the lock free.
-        drop(slow);
-        drop(wake);
-        outcome
+        }
     }
 
-    /// Takes the next message: from `ready`, refilling it from overflow as room appears.
+    /// The overflow lock for anyone but the receiver; see [`SenderLock`].
+    pub(crate) fn lock_for_sender(&self) -> SenderLock<'_, T, M> {
+        SenderLock {
+            guard: Some(sync::lock(&self.slow)),
+            shared: self,
+        }
+    }
+
+    /// Takes the next message without ever waiting for the overflow lock: `Err(Contended)`
+    /// when `ready` is empty, overflow may retain messages, and a sender holds the lock.
     #[inline]
-    pub(crate) fn take(&self, head: &ReadyHead) -> Option<T> {
+    pub(crate) fn take_without_waiting(&self, head: &ReadyHead) -> Result<Option<T>, Contended> {
         let message = self.ready.pop(head);
         // Relaxed: the lock orders the overflow; see `enqueue`.
-        if self.overflow_active.load(Ordering::Relaxed) {
-            match message {
-                // Something to deliver already: refill (SPEC: after each message taken) if the
-                // lock is free. A sender holding it is spilling right now; rather than stall
-                // behind it, leave the refill to the next take.
-                Some(_) => {
-                    if let Some(slow) = sync::try_lock(&self.slow) {
-                        self.refill(slow);
-                    }
-                }
-                // Nothing in `ready`: overflow must not be stranded, so wait for the lock.
-                None => {
-                    self.refill(sync::lock(&self.slow));
-                    return self.ready.pop(head);
-                }
-            }
+        if !self.overflow_active.load(Ordering::Relaxed) {
+            return Ok(message);
         }
-        message
+        // SPEC: refill after each message taken. A sender holding the lock is spilling right
+        // now; rather than stall behind it, leave the refill to the next take.
+        match sync::try_lock(&self.slow) {
+            Some(mut slow) => Ok(self.refill(&mut slow, head, message)),
+            None if message.is_some() => Ok(message),
+            None => Err(Contended),
+        }
     }
 
+    /// Takes the next message: from `ready`, refilling it from overflow as room appears. When
+    /// `ready` is empty and a sender holds the lock, waits for it, so that retained overflow is
+    /// never stranded (blocking and non-async receives only).
+    #[inline]
+    pub(crate) fn take(&self, head: &ReadyHead) -> Option<T> {
+        match self.take_without_waiting(head) {
+            Ok(message) => message,
+            Err(Contended) => self.refill(&mut sync::lock(&self.slow), head, None),
+        }
+    }
+
+    /// Moves retained overflow into `ready`, front to back, as far as there is room; returns
+    /// `taken`, or else the oldest message now available. Once intake is closed `ready` takes
+    /// no more claims, and the oldest retained message is handed over directly.
     #[cold]
-    fn refill(&self, mut slow: MutexGuard<'_, SlowState<M::Overflow>>) {
+    fn refill(
+        &self,
+        slow: &mut SlowState<M::Overflow>,
+        head: &ReadyHead,
+        taken: Option<T>,
+    ) -> Option<T> {
         slow.overflow
-            .drain(|message| match self.ready.push(message, &self.waiter) {
-                Ok(()) => None,
+            .drain(|message| match self.ready.push(message) {
+                // The receiver itself is the only one a claim could wake: nothing to do.
+                Ok(_) => None,
                 Err(PushError::Full(message) | PushError::Closed(message)) => Some(message),
             });
+        let taken = taken.or_else(|| self.ready.pop(head)).or_else(|| {
+            // `ready` is empty but took nothing: it is closed (`Receiver::close`), or every
+            // slot is claimed by a sender still writing it. Either way the oldest retained
+            // message is next in its own sender's order.
+            let mut first = None;
+            slow.overflow.drain(|message| match first {
+                None => {
+                    first = Some(message);
+                    None
+                }
+                Some(_) => Some(message),
+            });
+            first
+        });
         if slow.overflow.is_empty() {
             // Relaxed: under the lock, which senders take before spilling again.
             self.overflow_active.store(false, Ordering::Relaxed);
         }
+        taken
+    }
+
+    /// Whether no message can arrive any more: every sender is gone, or intake was closed
+    /// and every position claimed before that has been taken.
+    fn intake_ended(&self, head: &ReadyHead) -> bool {
+        // Acquire: pairs with the last sender's Release; everything it enqueued is visible.
+        self.disconnected.load(Ordering::Acquire)
+            || self.ready.closed_end() == Some(self.ready.head_position(head))
+    }
+
+    /// A receive attempt; `wait_for_lock` chooses [`take`](Self::take) or
+    /// [`take_without_waiting`](Self::take_without_waiting) (a contended lock is `Empty`).
+    fn try_recv_with(&self, head: &ReadyHead, wait_for_lock: bool) -> Result<T, TryRecvError> {
+        let attempt = || {
+            if wait_for_lock {
+                Ok(self.take(head))
+            } else {
+                self.take_without_waiting(head)
+            }
+        };
+        match attempt() {
+            Ok(Some(message)) => return Ok(message),
+            Err(Contended) => return Err(TryRecvError::Empty),
+            Ok(None) => {}
+        }
+        if !self.intake_ended(head) {
+            return Err(TryRecvError::Empty);
+        }
+        // The end came after we looked: look once more before reporting it.
+        match attempt() {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => Err(TryRecvError::Disconnected),
+            Err(Contended) => Err(TryRecvError::Empty),
+        }
     }
 
     pub(crate) fn try_recv(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
-        if let Some(message) = self.take(head) {
-            return Ok(message);
-        }
-        // Acquire: pairs with the last sender's Release; everything it enqueued is visible.
-        if !self.disconnected.load(Ordering::Acquire) {
-            return Err(TryRecvError::Empty);
-        }
-        // Disconnected after we looked: look once more before reporting the end.
-        self.take(head).ok_or(TryRecvError::Disconnected)
+        self.try_recv_with(head, true)
     }
 
     pub(crate) fn poll_recv(&self, head: &ReadyHead, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        match self.try_recv(head) {
+        match self.try_recv_with(head, false) {
             Ok(message) => return Poll::Ready(Some(message)),
             Err(TryRecvError::Disconnected) => return Poll::Ready(None),
             Err(TryRecvError::Empty) => {}
@@ -217,21 +306,31 @@ impl<T, M: Mode<T>> Shared<T, M> {
         let position = self.ready.head_position(head);
         if self
             .waiter
-            .announce(self.ready.tail(), position, || self.hidden_work())
+            .announce(self.ready.tail(), position, || self.retained_and_free())
             == Announce::Sleep
         {
             return Poll::Pending;
         }
-        match self.try_recv(head) {
+        match self.try_recv_with(head, false) {
             Ok(message) => Poll::Ready(Some(message)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => {
-                // A sender is between claiming and publishing: let the executor come back.
+                // A sender is between claiming and publishing, or took the lock again: let
+                // the executor come back.
                 sync::retry_hint();
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }
         }
+    }
+
+    /// After an async receive's announcement: overflow may retain messages and nobody holds
+    /// the lock, so the receive can take them now. A held lock is not work for it: the
+    /// holder's release RMW (in `SenderLock`'s drop) wakes the announced task.
+    fn retained_and_free(&self) -> bool {
+        // Relaxed: after the announcement RMW, which acquires every earlier release RMW of
+        // the tail word, and with it the flag and the lock state before it.
+        self.overflow_active.load(Ordering::Relaxed) && sync::try_lock(&self.slow).is_some()
     }
 
     pub(crate) fn recv_blocking(
@@ -255,37 +354,62 @@ impl<T, M: Mode<T>> Shared<T, M> {
             .unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
-    /// Work a sleeping receiver must not miss that the tail word does not show.
+    /// Work a sleeping (blocking) receiver must not miss that the tail word does not show.
     fn hidden_work(&self) -> bool {
         // Relaxed: called after the announcement RMW, which acquires the spilling sender's
-        // later RMW of the tail word (see `WakeAnnounced`).
+        // later RMW of the tail word (see `SenderLock`).
         self.overflow_active.load(Ordering::Relaxed)
     }
 
     pub(crate) fn len(&self, head: &ReadyHead) -> usize {
-        let retained = sync::lock(&self.slow).overflow.len();
+        let retained = self.lock_for_sender().overflow.len();
         self.ready.len(head) + retained
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        sync::lock(&self.slow).stats
+        self.lock_for_sender().stats
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        // Acquire: a true answer orders after the receiver's drop.
-        self.ready.tail().load(Ordering::Acquire) & CLOSED != 0
+        self.ready.closed_end().is_some()
     }
 
-    /// The receiver's drop: refuse everything from now on, then drop everything buffered.
+    /// `Receiver::close`: refuse every later enqueue, keep everything accepted for the
+    /// receiver, wake senders awaiting `closed()`.
+    pub(crate) fn close_intake(&self) {
+        sync::lock(&self.slow).closed = true;
+        self.ready.close();
+        self.close_signal.close();
+    }
+
+    /// The receiver's drop: refuse everything from now on, then drop everything buffered,
+    /// each message exactly once even if some destructors panic (the first panic is re-raised
+    /// after the last message is dropped).
     pub(crate) fn close(&self, head: &ReadyHead) {
         let retained = {
             let mut slow = sync::lock(&self.slow);
             slow.closed = true;
             std::mem::take(&mut slow.overflow)
         };
-        self.ready.close_and_drain(head);
+        self.ready.close();
+        self.close_signal.close();
         // Outside the lock: a message's destructor may do anything.
-        drop(retained);
+        let mut first_panic = None;
+        self.ready
+            .close_and_drain(head, |message| drop_catching(message, &mut first_panic));
+        let mut retained = retained;
+        retained.drain(|message| {
+            drop_catching(message, &mut first_panic);
+            None
+        });
+        drop_catching(retained, &mut first_panic);
+        if let Some(payload) = first_panic {
+            panic::resume_unwind(payload);
+        }
+    }
+
+    pub(crate) fn close_signal(&self) -> &CloseSignal {
+        &self.close_signal
     }
 
     pub(crate) fn add_sender(&self) {
@@ -305,16 +429,52 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 }
 
-/// After a spill (or a panicking policy), wakes a receiver that announced it sleeps: the RMW
-/// either sees its announcement, or its announcement sees this RMW and with it the flag.
-struct WakeAnnounced<'a, T, M: Mode<T>>(&'a Shared<T, M>);
+/// Drops `value`, catching a panic of its destructor: the first payload is kept for
+/// re-raising once everything else is dropped.
+fn drop_catching<V>(value: V, first_panic: &mut Option<Box<dyn Any + Send>>) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        first_panic.get_or_insert(payload);
+    }
+}
 
-impl<T, M: Mode<T>> Drop for WakeAnnounced<'_, T, M> {
+/// The overflow lock as held by a sender (or by anyone but the receiver's refill).
+///
+/// Its drop **unlocks first, then** RMWs the tail word and wakes the receiver if that RMW shows
+/// it announced a sleep. So an async receiver that found the lock held can return `Pending`
+/// instead of waiting for it (the release wakes it), a spill is seen by a receiver about to
+/// sleep (the RMW publishes `overflow_active`), and no user waker ever runs under the lock,
+/// also when a policy panics and unwinds through this guard.
+pub(crate) struct SenderLock<'a, T, M: Mode<T>> {
+    guard: Option<MutexGuard<'a, SlowState<M::Overflow>>>,
+    shared: &'a Shared<T, M>,
+}
+
+impl<T, M: Mode<T>> Deref for SenderLock<'_, T, M> {
+    type Target = SlowState<M::Overflow>;
+
+    fn deref(&self) -> &Self::Target {
+        self.guard
+            .as_ref()
+            .expect("the lock is held until the guard drops")
+    }
+}
+
+impl<T, M: Mode<T>> DerefMut for SenderLock<'_, T, M> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.guard
+            .as_mut()
+            .expect("the lock is held until the guard drops")
+    }
+}
+
+impl<T, M: Mode<T>> Drop for SenderLock<'_, T, M> {
     fn drop(&mut self) {
-        let tail = self.0.ready.tail();
-        // AcqRel: Release publishes `overflow_active` to an announcement that reads this RMW;
-        // Acquire receives the announcement's registration.
+        drop(self.guard.take());
+        let tail = self.shared.ready.tail();
+        // AcqRel: Release publishes the unlock and everything done under the lock (the
+        // overflow flag) to an announcement that reads this RMW; Acquire receives the
+        // announcement's registration before we wake it.
         let seen = tail.fetch_add(0, Ordering::AcqRel);
-        self.0.waiter.wake_if_announced(tail, seen);
+        self.shared.waiter.wake_if_announced(tail, seen);
     }
 }

@@ -43,6 +43,7 @@ use crate::core::waiter::Announce;
 /// seen.dedup();
 /// assert!(seen == [3, 9] || seen == [3, 9, 3]);
 /// ```
+#[track_caller]
 pub fn event_channel(max_tokens: usize) -> (Sender, Receiver) {
     let (producer, consumer) = token_queue::token_queue(max_tokens);
     (Sender { producer }, Receiver { consumer })
@@ -128,7 +129,9 @@ impl fmt::Debug for Sender {
 /// One per channel: `Send`, neither `Clone` nor `Sync`.
 ///
 /// Every receive clears `events`, then fills it; `Ok(())` means it holds at least one token.
-/// A `limit` of 0 is taken as 1, since a receive that succeeds delivers something.
+/// A `limit` of 0 is taken as 1, since a receive that succeeds delivers something. Tokens a
+/// partial [`Events::drain`] left are kept in front and count toward `limit` (see [`Events`]);
+/// a receive that finds such tokens returns `Ok` at once.
 /// When every [`Sender`] is gone, receives first deliver what is still pending, then fail
 /// with the disconnected error.
 ///
@@ -335,19 +338,36 @@ impl Receiver {
     /// Cancel-safe: `events` is only filled when the future resolves, so dropping it early
     /// loses nothing; the tokens stay pending for the next receive.
     ///
+    /// It takes `&mut self`, so the future is `Send` (it runs inside `tokio::spawn` on a
+    /// multi-thread runtime) and exactly one task can wait on the receiver at a time: two tasks
+    /// sharing one receiver would otherwise fight over its single waker slot.
+    ///
     /// ```
     /// use conflux::notify::{event_channel, Events, Token};
     ///
-    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
     /// # rt.block_on(async {
-    /// let (sender, receiver) = event_channel(16);
+    /// let (sender, mut receiver) = event_channel(16);
+    /// let task = tokio::spawn(async move {
+    ///     let mut events = Events::with_capacity(16);
+    ///     receiver.recv_async(&mut events, 16).await.unwrap();
+    ///     events.as_slice().to_vec()
+    /// });
     /// sender.notify(Token::new(8)).unwrap();
-    /// let mut events = Events::with_capacity(16);
-    /// receiver.recv_async(&mut events, 16).await.unwrap();
-    /// assert_eq!(events.as_slice(), &[Token::new(8)]);
+    /// assert_eq!(task.await.unwrap(), [Token::new(8)]);
     /// # });
     /// ```
-    pub async fn recv_async(&self, events: &mut Events, limit: usize) -> Result<(), RecvError> {
+    ///
+    /// A shared receiver cannot wait:
+    ///
+    /// ```compile_fail
+    /// # use conflux::notify::{event_channel, Events};
+    /// let (_sender, receiver) = event_channel(4);
+    /// let shared = &receiver;
+    /// let mut events = Events::with_capacity(4);
+    /// let _ = shared.recv_async(&mut events, 4); // needs `&mut Receiver`
+    /// ```
+    pub async fn recv_async(&mut self, events: &mut Events, limit: usize) -> Result<(), RecvError> {
         poll_fn(|cx| self.poll_recv(cx, events, limit)).await
     }
 
@@ -359,7 +379,7 @@ impl Receiver {
     /// use std::task::{Context, Poll, Waker};
     /// use conflux::notify::{event_channel, Events, Token};
     ///
-    /// let (sender, receiver) = event_channel(4);
+    /// let (sender, mut receiver) = event_channel(4);
     /// let mut events = Events::with_capacity(4);
     /// let mut cx = Context::from_waker(Waker::noop());
     /// assert!(receiver.poll_recv(&mut cx, &mut events, 4).is_pending());
@@ -367,7 +387,7 @@ impl Receiver {
     /// assert_eq!(receiver.poll_recv(&mut cx, &mut events, 4), Poll::Ready(Ok(())));
     /// ```
     pub fn poll_recv(
-        &self,
+        &mut self,
         cx: &mut Context<'_>,
         events: &mut Events,
         limit: usize,

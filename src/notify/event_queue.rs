@@ -12,8 +12,9 @@ use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
 ///
 /// # Panics
 ///
-/// If `max_tokens` is 0, or above 2<sup>31</sup> (2<sup>29</sup> on 32-bit targets); the
-/// message names the limit.
+/// If `max_tokens` is 0, or above 2<sup>31</sup> (2<sup>28</sup> on 32-bit targets), or if its
+/// memory cannot be allocated; the message names the limit or the capacity asked for, and the
+/// panic points at the caller's line.
 ///
 /// # Examples
 ///
@@ -42,6 +43,7 @@ use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
 /// assert_eq!(events.as_slice(), &[Token::new(2)]); // once, however often it was notified
 /// assert_eq!(prices[2].load(Ordering::Relaxed), 100); // and the newest value is visible
 /// ```
+#[track_caller]
 pub fn event_queue(max_tokens: usize) -> (Notifier, Poller) {
     let (producer, consumer) = token_queue::token_queue(max_tokens);
     (Notifier { producer }, Poller { consumer })
@@ -159,7 +161,8 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// Clears `events`, then fills it with every pending token, oldest first.
+    /// Clears `events`, then fills it with every pending token, oldest first. Tokens a partial
+    /// [`Events::drain`] left are kept in front instead of cleared (see [`Events`]).
     ///
     /// Each delivered token stops being pending: a later notify makes it pending again.
     /// Never blocks; an empty queue costs one load.
@@ -184,7 +187,8 @@ impl Poller {
 
     /// Like [`poll`](Poller::poll), but delivers at most `limit` tokens, the oldest; the rest
     /// stay pending, in order, for later polls. Costs O(delivered), never O(capacity).
-    /// A `limit` of 0 only clears `events`.
+    /// A `limit` of 0 only clears `events`. Tokens a partial [`Events::drain`] left count
+    /// toward `limit`: `events` ends with at most `limit` tokens.
     ///
     /// ```
     /// use conflux::notify::{event_queue, Events, Token};

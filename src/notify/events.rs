@@ -10,6 +10,16 @@ use super::Token;
 /// the buffer, then fills it**, and never allocates while [`capacity`](Events::capacity) is at
 /// least the number of tokens it delivers.
 ///
+/// **A partial [`drain`](Events::drain) is carried over.** Delivered tokens are no longer
+/// pending, so a poll that cleared tokens a loop had not handled yet would lose them for good.
+/// When a `drain` stops early (a budget spent, a `break`), the tokens it left stay in the buffer
+/// and the next poll keeps them in front, oldest first, and appends what it delivers behind
+/// them. A poll's `limit` counts the carried tokens: `poll_limit(events, 32)` leaves at most 32
+/// tokens in the buffer, so a budgeted loop stays within its budget and a buffer sized to the
+/// limit never allocates. A buffer read with [`iter`](Events::iter) or
+/// [`as_slice`](Events::as_slice), or drained to the end, is replaced by the next poll (the mio
+/// convention); [`clear`](Events::clear) discards carried tokens on purpose.
+///
 /// # Examples
 ///
 /// ```
@@ -27,6 +37,8 @@ use super::Token;
 #[derive(Default, Clone)]
 pub struct Events {
     tokens: Vec<Token>,
+    /// A `drain` stopped early: the next poll keeps `tokens` instead of clearing them.
+    carry_over: bool,
 }
 
 impl Events {
@@ -42,9 +54,15 @@ impl Events {
     /// assert!(events.capacity() >= 1024);
     /// assert!(events.is_empty());
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the memory for `capacity` tokens cannot be allocated; the message names `capacity`.
+    #[track_caller]
     pub fn with_capacity(capacity: usize) -> Events {
         Events {
-            tokens: Vec::with_capacity(capacity),
+            tokens: crate::core::alloc::vec_with_capacity("an events buffer", capacity),
+            carry_over: false,
         }
     }
 
@@ -89,7 +107,8 @@ impl Events {
         self.tokens.capacity()
     }
 
-    /// Removes every token, keeping the allocation.
+    /// Removes every token, keeping the allocation. Tokens a partial
+    /// [`drain`](Events::drain) left are discarded too: they will not be delivered again.
     ///
     /// ```
     /// use conflux::notify::{event_queue, Events, Token};
@@ -105,6 +124,7 @@ impl Events {
     #[inline]
     pub fn clear(&mut self) {
         self.tokens.clear();
+        self.carry_over = false;
     }
 
     /// The tokens, oldest first.
@@ -147,7 +167,8 @@ impl Events {
     /// Takes the tokens out, oldest first.
     ///
     /// Only the tokens the iterator actually yielded are removed: stopping early (a budget
-    /// spent, an error) keeps the rest, still oldest first, for a later `drain` or `iter`.
+    /// spent, an error) keeps the rest, still oldest first, and the next poll carries them over
+    /// in front of the tokens it delivers, so nothing is lost.
     ///
     /// ```
     /// use conflux::notify::{event_queue, Events, Token};
@@ -162,6 +183,11 @@ impl Events {
     /// let first_two: Vec<Token> = events.drain().take(2).collect();
     /// assert_eq!(first_two, [Token::new(0), Token::new(1)]);
     /// assert_eq!(events.as_slice(), &[Token::new(2), Token::new(3)]);
+    ///
+    /// // The next poll keeps the two left behind in front of what it delivers.
+    /// notifier.notify(Token::new(7))?;
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.as_slice(), &[Token::new(2), Token::new(3), Token::new(7)]);
     /// # Ok::<(), conflux::notify::NotifyError>(())
     /// ```
     pub fn drain(&mut self) -> impl Iterator<Item = Token> + '_ {
@@ -175,6 +201,20 @@ impl Events {
     #[inline]
     pub(crate) fn push(&mut self, token: Token) {
         self.tokens.push(token);
+    }
+
+    /// Starts a poll that may deliver up to `limit` tokens: keeps what a partial drain left (in
+    /// front) or clears the buffer, and returns how many tokens the poll may still add so that
+    /// the buffer ends with at most `limit`.
+    #[inline]
+    pub(crate) fn start_poll(&mut self, limit: usize) -> usize {
+        if self.carry_over {
+            self.carry_over = false;
+            limit.saturating_sub(self.tokens.len())
+        } else {
+            self.tokens.clear();
+            limit
+        }
     }
 }
 
@@ -233,8 +273,10 @@ impl Drop for Drain<'_> {
     fn drop(&mut self) {
         if self.taken == self.events.tokens.len() {
             self.events.tokens.clear();
+            self.events.carry_over = false;
         } else {
             self.events.tokens.drain(..self.taken);
+            self.events.carry_over = true;
         }
     }
 }
@@ -282,6 +324,30 @@ mod tests {
         let mut events = filled(&[9]);
         drop(events.drain());
         assert_eq!(events.len(), 1);
+    }
+
+    #[test]
+    fn a_poll_after_a_partial_drain_keeps_the_rest_and_counts_it_in_the_limit() {
+        let mut events = filled(&[1, 2, 3, 4]);
+        assert_eq!(events.drain().take(1).count(), 1);
+        assert_eq!(events.start_poll(usize::MAX), usize::MAX - 3);
+        assert_eq!(events.len(), 3, "carried over, not cleared");
+        // Carried once: the poll after it replaces the buffer again (nobody drained it).
+        assert_eq!(events.start_poll(2), 2);
+        assert!(events.is_empty());
+        // A limit smaller than what was carried delivers nothing new and drops nothing.
+        let mut events = filled(&[5, 6, 7]);
+        drop(events.drain());
+        assert_eq!(events.start_poll(2), 0);
+        assert_eq!(events.len(), 3);
+        // A drain to the end, or an explicit clear, carries nothing.
+        let mut events = filled(&[8]);
+        events.drain().for_each(drop);
+        assert_eq!(events.start_poll(1), 1);
+        let mut events = filled(&[9, 10]);
+        drop(events.drain());
+        events.clear();
+        assert_eq!(events.start_poll(1), 1);
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl LocalNotify {
     /// let dirty = conflux::notify::LocalNotify::with_capacity(128);
     /// assert_eq!(dirty.capacity(), 128);
     /// ```
+    #[track_caller]
     pub fn with_capacity(capacity: usize) -> LocalNotify {
         let max = crate::core::token_queue::MAX_CAPACITY;
         assert!(
@@ -51,10 +52,15 @@ impl LocalNotify {
             capacity <= max,
             "a notify queue holds at most {max} tokens, {capacity} were asked for"
         );
+        let what = "a LocalNotify";
+        let mut order = VecDeque::new();
+        if order.try_reserve_exact(capacity).is_err() {
+            panic!("cannot allocate {what} for {capacity} tokens");
+        }
         LocalNotify {
             capacity,
-            pending: vec![0; capacity.div_ceil(64)],
-            order: VecDeque::with_capacity(capacity),
+            pending: crate::core::alloc::boxed_slice(what, capacity.div_ceil(64), |_| 0).into(),
+            order,
         }
     }
 
@@ -138,7 +144,8 @@ impl LocalNotify {
         self.capacity
     }
 
-    /// Clears `events`, then fills it with every pending token, oldest first.
+    /// Clears `events`, then fills it with every pending token, oldest first. Tokens a partial
+    /// [`Events::drain`] left are kept in front instead of cleared (see [`Events`]).
     ///
     /// ```
     /// use conflux::notify::{Events, LocalNotify, Token};
@@ -171,7 +178,7 @@ impl LocalNotify {
     /// # Ok::<(), conflux::notify::NotifyError>(())
     /// ```
     pub fn poll_limit(&mut self, events: &mut Events, limit: usize) {
-        events.clear();
+        let limit = events.start_poll(limit);
         let take = limit.min(self.order.len());
         for index in self.order.drain(..take) {
             let index = index as usize;
