@@ -189,3 +189,91 @@ fn async_recv_waker_registration_never_misses_an_enqueue() {
         drop(producer.join().unwrap());
     });
 }
+
+/// Issue 9 item 7: an async receive that finds `ready` empty while a sender spills under the
+/// overflow lock returns `Pending` instead of waiting for the lock, and the sender's release
+/// (unlock, then a tail-word RMW) wakes it: both messages arrive, in order, and no interleaving
+/// leaves the task asleep (loom reports a deadlock if the release RMW comes before the unlock
+/// or is missing).
+#[test]
+fn async_recv_never_waits_for_a_spilling_senders_lock_and_is_woken() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        assert_eq!(sender.enqueue(Spill(1)), Feedback::Ok);
+        let producer = thread::spawn(move || {
+            assert!(sender.enqueue(Spill(2)).accepted());
+            sender
+        });
+        assert_eq!(loom::future::block_on(receiver.recv()), Some(Spill(1)));
+        assert_eq!(loom::future::block_on(receiver.recv()), Some(Spill(2)));
+        drop(producer.join().unwrap());
+    });
+}
+
+/// Any sender-side holder of the overflow lock wakes an async receiver that found it held, not
+/// only a spilling one: here a sender reads `stats()` while a message is retained.
+#[test]
+fn async_recv_contending_with_a_stats_reader_is_woken() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        assert_eq!(sender.enqueue(Spill(1)), Feedback::Ok);
+        assert_eq!(sender.enqueue(Spill(2)), Feedback::Backoff); // retained
+        let reader = thread::spawn(move || {
+            assert_eq!(sender.stats().backoff, 1);
+            sender
+        });
+        assert_eq!(loom::future::block_on(receiver.recv()), Some(Spill(1)));
+        assert_eq!(loom::future::block_on(receiver.recv()), Some(Spill(2)));
+        drop(reader.join().unwrap());
+    });
+}
+
+/// Issue 11: `close` racing enqueues: each message is refused (`Closed`, dropped once) or
+/// accepted and then delivered, in order; afterwards the receive ends and nothing leaks.
+#[test]
+fn close_racing_enqueue_delivers_or_refuses_each_message_once() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, mut receiver) = mailbox::new::<Counted>(one());
+        let producer = {
+            let drops = Arc::clone(&drops);
+            thread::spawn(move || {
+                let mut accepted = 0;
+                for _ in 0..2 {
+                    if sender.enqueue(Counted(Arc::clone(&drops))).accepted() {
+                        accepted += 1;
+                    }
+                }
+                (sender, accepted)
+            })
+        };
+        receiver.close();
+        let mut delivered = 0;
+        while let Some(message) = loom::future::block_on(receiver.recv()) {
+            drop(message);
+            delivered += 1;
+        }
+        let (sender, accepted) = producer.join().unwrap();
+        assert_eq!(delivered, accepted);
+        assert!(sender.is_closed());
+        assert_eq!(drops.load(Ordering::Relaxed), 2);
+        drop(receiver);
+        assert_eq!(drops.load(Ordering::Relaxed), 2);
+    });
+}
+
+/// Issue 11: a sender awaiting `closed()` is woken by the receiver's close racing its
+/// registration (check-then-register under the signal's lock).
+#[test]
+fn closed_is_woken_by_a_racing_close() {
+    model(|| {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let watcher = thread::spawn(move || {
+            loom::future::block_on(sender.closed());
+            assert!(sender.is_closed());
+            assert_eq!(sender.enqueue(Spill(1)), Feedback::Closed);
+        });
+        receiver.close();
+        watcher.join().unwrap();
+    });
+}
