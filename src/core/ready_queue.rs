@@ -80,9 +80,13 @@ unsafe impl<T: Send> Sync for ReadyQueue<T> {}
 // SAFETY: the queue owns its values; moving it moves them, which `T: Send` allows.
 unsafe impl<T: Send> Send for ReadyQueue<T> {}
 
-/// The consumer's end: its position. Only the owner of this value may pop (it is `!Sync`).
+/// The consumer's end: its position, and where intake ended once the consumer closed it. Only
+/// the owner of this value may pop (it is `!Sync`).
 pub(crate) struct ReadyHead {
     position: Cell<usize>,
+    /// The last claimed position, set by [`ReadyQueue::close`]: kept here, not read from the
+    /// tail word, so an empty receive never touches the producers' hot line.
+    end: Cell<Option<usize>>,
 }
 
 impl<T> ReadyQueue<T> {
@@ -111,6 +115,7 @@ impl<T> ReadyQueue<T> {
             queue,
             ReadyHead {
                 position: Cell::new(0),
+                end: Cell::new(None),
             },
         )
     }
@@ -238,20 +243,27 @@ impl<T> ReadyQueue<T> {
         }
     }
 
-    /// Closes the queue to producers: no position is claimed after this. Returns the last
-    /// claimed position (the consumer is done once its head reaches it). Idempotent; only the
-    /// consumer calls this.
-    pub(crate) fn close(&self) -> usize {
+    /// Closes the queue to producers: no position is claimed after this. Records the last
+    /// claimed position in `head` (the consumer is done once it reaches it). Idempotent; only
+    /// the consumer calls this.
+    pub(crate) fn close(&self, head: &ReadyHead) -> usize {
         // AcqRel: Acquire makes every claim before the bit visible as a final position;
         // Release is not needed by producers (they only test the bit) but keeps the sequence.
-        position_of(self.tail.fetch_or(CLOSED, Ordering::AcqRel))
+        let end = position_of(self.tail.fetch_or(CLOSED, Ordering::AcqRel));
+        head.end.set(Some(end));
+        end
     }
 
-    /// The last claimed position once the queue is closed, `None` while it is open.
-    pub(crate) fn closed_end(&self) -> Option<usize> {
-        // Acquire: as in `close`; after CLOSED the position part never changes again.
-        let word = self.tail.load(Ordering::Acquire);
-        (word & CLOSED != 0).then(|| position_of(word))
+    /// Whether the consumer closed the queue and has taken every position claimed before.
+    #[inline]
+    pub(crate) fn drained_after_close(&self, head: &ReadyHead) -> bool {
+        head.end.get() == Some(head.position.get())
+    }
+
+    /// Whether the consumer closed the queue (for producers: reads the tail word).
+    pub(crate) fn is_closed(&self) -> bool {
+        // Acquire: a true answer orders after the consumer's close.
+        self.tail.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Closes the queue and hands every value claimed before that to `dispose`, oldest first,
@@ -259,7 +271,7 @@ impl<T> ReadyQueue<T> {
     /// consumer calls this. `dispose` must not unwind (the mailbox catches destructor panics
     /// around it), or the values after the one it was given stay in the queue until it drops.
     pub(crate) fn close_and_drain(&self, head: &ReadyHead, mut dispose: impl FnMut(T)) {
-        let last = self.close();
+        let last = self.close(head);
         while head.position.get() != last {
             let backoff = Backoff::new();
             loop {

@@ -238,7 +238,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn close(&mut self) {
-        self.shared.close_intake();
+        self.shared.close_intake(&self.head);
     }
 }
 

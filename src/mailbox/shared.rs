@@ -187,8 +187,8 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// The overflow lock for anyone but the receiver; see [`SenderLock`].
     pub(crate) fn lock_for_sender(&self) -> SenderLock<'_, T, M> {
         SenderLock {
-            guard: Some(sync::lock(&self.slow)),
-            shared: self,
+            guard: sync::lock(&self.slow),
+            _release: WakeOnRelease(self),
         }
     }
 
@@ -201,12 +201,24 @@ impl<T, M: Mode<T>> Shared<T, M> {
         if !self.overflow_active.load(Ordering::Relaxed) {
             return Ok(message);
         }
-        // SPEC: refill after each message taken. A sender holding the lock is spilling right
-        // now; rather than stall behind it, leave the refill to the next take.
-        match sync::try_lock(&self.slow) {
-            Some(mut slow) => Ok(self.refill(&mut slow, head, message)),
-            None if message.is_some() => Ok(message),
-            None => Err(Contended),
+        match message {
+            Some(message) => {
+                self.refill_if_free();
+                Ok(Some(message))
+            }
+            None => match sync::try_lock(&self.slow) {
+                Some(mut slow) => Ok(self.refill_then_take(&mut slow, head)),
+                None => Err(Contended),
+            },
+        }
+    }
+
+    /// SPEC: refill after each message taken. A sender holding the lock is spilling right now;
+    /// rather than stall behind it, leave the refill to the next take.
+    #[inline]
+    fn refill_if_free(&self) {
+        if let Some(mut slow) = sync::try_lock(&self.slow) {
+            self.refill(&mut slow);
         }
     }
 
@@ -217,87 +229,104 @@ impl<T, M: Mode<T>> Shared<T, M> {
     pub(crate) fn take(&self, head: &ReadyHead) -> Option<T> {
         match self.take_without_waiting(head) {
             Ok(message) => message,
-            Err(Contended) => self.refill(&mut sync::lock(&self.slow), head, None),
+            Err(Contended) => self.take_waiting_for_the_lock(head),
         }
     }
 
-    /// Moves retained overflow into `ready`, front to back, as far as there is room; returns
-    /// `taken`, or else the oldest message now available. Once intake is closed `ready` takes
-    /// no more claims, and the oldest retained message is handed over directly.
     #[cold]
-    fn refill(
-        &self,
-        slow: &mut SlowState<M::Overflow>,
-        head: &ReadyHead,
-        taken: Option<T>,
-    ) -> Option<T> {
+    fn take_waiting_for_the_lock(&self, head: &ReadyHead) -> Option<T> {
+        self.refill_then_take(&mut sync::lock(&self.slow), head)
+    }
+
+    /// Moves retained overflow into `ready`, front to back, as far as there is room.
+    fn refill(&self, slow: &mut SlowState<M::Overflow>) {
         slow.overflow
             .drain(|message| match self.ready.push(message) {
                 // The receiver itself is the only one a claim could wake: nothing to do.
                 Ok(_) => None,
                 Err(PushError::Full(message) | PushError::Closed(message)) => Some(message),
             });
-        let taken = taken.or_else(|| self.ready.pop(head)).or_else(|| {
-            // `ready` is empty but took nothing: it is closed (`Receiver::close`), or every
-            // slot is claimed by a sender still writing it. Either way the oldest retained
-            // message is next in its own sender's order.
-            let mut first = None;
-            slow.overflow.drain(|message| match first {
-                None => {
-                    first = Some(message);
-                    None
-                }
-                Some(_) => Some(message),
-            });
-            first
-        });
         if slow.overflow.is_empty() {
             // Relaxed: under the lock, which senders take before spilling again.
             self.overflow_active.store(false, Ordering::Relaxed);
         }
-        taken
+    }
+
+    /// With `ready` found empty: refills it, then takes the oldest message. Once intake is
+    /// closed `ready` takes no more claims, and the oldest retained message is handed over
+    /// directly.
+    #[cold]
+    fn refill_then_take(&self, slow: &mut SlowState<M::Overflow>, head: &ReadyHead) -> Option<T> {
+        self.refill(slow);
+        if let Some(message) = self.ready.pop(head) {
+            return Some(message);
+        }
+        // `ready` is empty but took nothing: it is closed (`Receiver::close`), or every slot is
+        // claimed by a sender still writing it. Either way the oldest retained message is next
+        // in its own sender's order.
+        let mut first = None;
+        slow.overflow.drain(|message| match first {
+            None => {
+                first = Some(message);
+                None
+            }
+            Some(_) => Some(message),
+        });
+        if slow.overflow.is_empty() {
+            // Relaxed: as in `refill`.
+            self.overflow_active.store(false, Ordering::Relaxed);
+        }
+        first
     }
 
     /// Whether no message can arrive any more: every sender is gone, or intake was closed
-    /// and every position claimed before that has been taken.
+    /// and every position claimed before that has been taken. Reads no producer-written line
+    /// but the read-mostly `disconnected` flag.
+    #[inline]
     fn intake_ended(&self, head: &ReadyHead) -> bool {
         // Acquire: pairs with the last sender's Release; everything it enqueued is visible.
-        self.disconnected.load(Ordering::Acquire)
-            || self.ready.closed_end() == Some(self.ready.head_position(head))
+        self.disconnected.load(Ordering::Acquire) || self.ready.drained_after_close(head)
     }
 
-    /// A receive attempt; `wait_for_lock` chooses [`take`](Self::take) or
-    /// [`take_without_waiting`](Self::take_without_waiting) (a contended lock is `Empty`).
-    fn try_recv_with(&self, head: &ReadyHead, wait_for_lock: bool) -> Result<T, TryRecvError> {
-        let attempt = || {
-            if wait_for_lock {
-                Ok(self.take(head))
-            } else {
-                self.take_without_waiting(head)
-            }
-        };
-        match attempt() {
-            Ok(Some(message)) => return Ok(message),
-            Err(Contended) => return Err(TryRecvError::Empty),
-            Ok(None) => {}
-        }
+    /// What a receive answers when a take found nothing: `Empty`, or, if intake has ended,
+    /// one more look (the end may have come after the take) and then `Disconnected`.
+    #[inline]
+    fn nothing_taken(&self, head: &ReadyHead, wait_for_lock: bool) -> Result<T, TryRecvError> {
         if !self.intake_ended(head) {
             return Err(TryRecvError::Empty);
         }
-        // The end came after we looked: look once more before reporting it.
-        match attempt() {
+        let again = if wait_for_lock {
+            Ok(self.take(head))
+        } else {
+            self.take_without_waiting(head)
+        };
+        match again {
             Ok(Some(message)) => Ok(message),
             Ok(None) => Err(TryRecvError::Disconnected),
             Err(Contended) => Err(TryRecvError::Empty),
         }
     }
 
+    #[inline]
     pub(crate) fn try_recv(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
-        self.try_recv_with(head, true)
+        match self.take(head) {
+            Some(message) => Ok(message),
+            None => self.nothing_taken(head, true),
+        }
+    }
+
+    /// [`try_recv`](Self::try_recv) for async receives: a contended lock is `Empty`.
+    #[inline]
+    fn try_recv_without_waiting(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
+        match self.take_without_waiting(head) {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => self.nothing_taken(head, false),
+            Err(Contended) => Err(TryRecvError::Empty),
+        }
     }
 
     pub(crate) fn poll_recv(&self, head: &ReadyHead, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        match self.try_recv_with(head, false) {
+        match self.try_recv_without_waiting(head) {
             Ok(message) => return Poll::Ready(Some(message)),
             Err(TryRecvError::Disconnected) => return Poll::Ready(None),
             Err(TryRecvError::Empty) => {}
@@ -311,7 +340,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
         {
             return Poll::Pending;
         }
-        match self.try_recv_with(head, false) {
+        match self.try_recv_without_waiting(head) {
             Ok(message) => Poll::Ready(Some(message)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => {
@@ -371,14 +400,14 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.ready.closed_end().is_some()
+        self.ready.is_closed()
     }
 
     /// `Receiver::close`: refuse every later enqueue, keep everything accepted for the
     /// receiver, wake senders awaiting `closed()`.
-    pub(crate) fn close_intake(&self) {
+    pub(crate) fn close_intake(&self, head: &ReadyHead) {
         sync::lock(&self.slow).closed = true;
-        self.ready.close();
+        self.ready.close(head);
         self.close_signal.close();
     }
 
@@ -391,7 +420,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
             slow.closed = true;
             std::mem::take(&mut slow.overflow)
         };
-        self.ready.close();
+        self.ready.close(head);
         self.close_signal.close();
         // Outside the lock: a message's destructor may do anything.
         let mut first_panic = None;
@@ -439,42 +468,41 @@ fn drop_catching<V>(value: V, first_panic: &mut Option<Box<dyn Any + Send>>) {
 
 /// The overflow lock as held by a sender (or by anyone but the receiver's refill).
 ///
-/// Its drop **unlocks first, then** RMWs the tail word and wakes the receiver if that RMW shows
-/// it announced a sleep. So an async receiver that found the lock held can return `Pending`
-/// instead of waiting for it (the release wakes it), a spill is seen by a receiver about to
-/// sleep (the RMW publishes `overflow_active`), and no user waker ever runs under the lock,
-/// also when a policy panics and unwinds through this guard.
+/// Dropping it **unlocks first, then** RMWs the tail word and wakes the receiver if that RMW
+/// shows it announced a sleep (fields drop in declaration order: `guard`, then `release`). So
+/// an async receiver that found the lock held can return `Pending` instead of waiting for it
+/// (the release wakes it), a spill is seen by a receiver about to sleep (the RMW publishes
+/// `overflow_active`), and no user waker ever runs under the lock, also when a policy panics
+/// and unwinds through this guard.
 pub(crate) struct SenderLock<'a, T, M: Mode<T>> {
-    guard: Option<MutexGuard<'a, SlowState<M::Overflow>>>,
-    shared: &'a Shared<T, M>,
+    guard: MutexGuard<'a, SlowState<M::Overflow>>,
+    _release: WakeOnRelease<'a, T, M>,
 }
+
+/// The second half of [`SenderLock`]'s drop, after the unlock.
+struct WakeOnRelease<'a, T, M: Mode<T>>(&'a Shared<T, M>);
 
 impl<T, M: Mode<T>> Deref for SenderLock<'_, T, M> {
     type Target = SlowState<M::Overflow>;
 
     fn deref(&self) -> &Self::Target {
-        self.guard
-            .as_ref()
-            .expect("the lock is held until the guard drops")
+        &self.guard
     }
 }
 
 impl<T, M: Mode<T>> DerefMut for SenderLock<'_, T, M> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        self.guard
-            .as_mut()
-            .expect("the lock is held until the guard drops")
+        &mut self.guard
     }
 }
 
-impl<T, M: Mode<T>> Drop for SenderLock<'_, T, M> {
+impl<T, M: Mode<T>> Drop for WakeOnRelease<'_, T, M> {
     fn drop(&mut self) {
-        drop(self.guard.take());
-        let tail = self.shared.ready.tail();
+        let tail = self.0.ready.tail();
         // AcqRel: Release publishes the unlock and everything done under the lock (the
         // overflow flag) to an announcement that reads this RMW; Acquire receives the
         // announcement's registration before we wake it.
         let seen = tail.fetch_add(0, Ordering::AcqRel);
-        self.shared.waiter.wake_if_announced(tail, seen);
+        self.0.waiter.wake_if_announced(tail, seen);
     }
 }
