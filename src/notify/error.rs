@@ -55,6 +55,13 @@ impl NotifyError {
 impl fmt::Display for NotifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // No queue has capacity 0 (`event_queue(0)` panics), but the fields are public, so
+            // a user can build this value: formatting it must not underflow `capacity - 1`.
+            NotifyError::OutOfRange { token, capacity: 0 } => write!(
+                f,
+                "token {} is out of range: this queue has capacity 0 and accepts no token",
+                token.index()
+            ),
             NotifyError::OutOfRange { token, capacity } => write!(
                 f,
                 "token {} is out of range: this queue accepts tokens 0 to {}",
@@ -186,5 +193,71 @@ mod tests {
             .to_string()
             .contains("senders are all gone"));
         assert!(RecvTimeoutError::Timeout.to_string().contains("timed out"));
+    }
+
+    #[test]
+    fn out_of_range_with_capacity_zero_formats_without_panicking() {
+        // The fields are public, so this value can exist although no queue has capacity 0.
+        let err = NotifyError::OutOfRange {
+            token: Token::new(0),
+            capacity: 0,
+        };
+        assert_eq!(
+            err.to_string(),
+            "token 0 is out of range: this queue has capacity 0 and accepts no token"
+        );
+        let err = NotifyError::OutOfRange {
+            token: Token::new(usize::MAX),
+            capacity: 0,
+        };
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "token {} is out of range: this queue has capacity 0 and accepts no token",
+                usize::MAX
+            )
+        );
+    }
+
+    #[test]
+    fn extreme_tokens_and_capacities_format_exactly() {
+        let max = usize::MAX;
+        let cases = [
+            (
+                max,
+                max,
+                format!(
+                    "token {max} is out of range: this queue accepts tokens 0 to {}",
+                    max - 1
+                ),
+            ),
+            (
+                max,
+                1,
+                format!("token {max} is out of range: this queue accepts tokens 0 to 0"),
+            ),
+            (
+                0,
+                max,
+                format!(
+                    "token 0 is out of range: this queue accepts tokens 0 to {}",
+                    max - 1
+                ),
+            ),
+        ];
+        for (token, capacity, expected) in cases {
+            let err = NotifyError::OutOfRange {
+                token: Token::new(token),
+                capacity,
+            };
+            assert_eq!(err.to_string(), expected);
+        }
+        let closed = NotifyError::Closed {
+            token: Token::new(max),
+        };
+        assert_eq!(
+            closed.to_string(),
+            format!("cannot notify token {max}: the receiving side has been dropped")
+        );
     }
 }
