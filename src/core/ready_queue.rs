@@ -374,7 +374,9 @@ mod tests {
         // Issue 9 item 3: full-width stamps against positions wrapped in the tail word made
         // push spin forever at the wrap (2^28 messages on 32-bit targets). Here the queue
         // starts two laps before the wrap, on every pointer width.
-        for capacity in [1, 3, 4, 64] {
+        // Capacity 64 takes minutes under miri; the small ones cover the same arithmetic.
+        let capacities: &[usize] = if cfg!(miri) { &[1, 3] } else { &[1, 3, 4, 64] };
+        for &capacity in capacities {
             let (queue, head) = queue_near_the_wrap(capacity, 2);
             let mut next_out = 0u64;
             let mut next_in = 0u64;
