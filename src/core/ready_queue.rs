@@ -67,6 +67,18 @@ fn wrap(position: usize) -> usize {
     position & POSITION_MASK
 }
 
+/// The position after `position` in a queue of `len` slots and laps of `one_lap`: the next
+/// index, or index 0 of the next lap (wrapped).
+#[inline]
+fn advance(position: usize, one_lap: usize, len: usize) -> usize {
+    let index = position & (one_lap - 1);
+    if index + 1 < len {
+        position + 1
+    } else {
+        wrap((position & !(one_lap - 1)).wrapping_add(one_lap))
+    }
+}
+
 pub(crate) struct ReadyQueue<T> {
     slots: Box<[Slot<T>]>,
     one_lap: usize,
@@ -133,12 +145,7 @@ impl<T> ReadyQueue<T> {
     /// (`index + 1 < capacity < one_lap`); the step to the next lap wraps.
     #[inline]
     fn next(&self, position: usize) -> usize {
-        let index = position & (self.one_lap - 1);
-        if index + 1 < self.slots.len() {
-            position + 1
-        } else {
-            wrap((position & !(self.one_lap - 1)).wrapping_add(self.one_lap))
-        }
+        advance(position, self.one_lap, self.slots.len())
     }
 
     /// Appends `value` unless the queue is full or closed.
@@ -202,8 +209,10 @@ impl<T> ReadyQueue<T> {
     /// Takes the oldest value, if it has been published. Only the consumer calls this.
     #[inline]
     pub(crate) fn pop(&self, head: &ReadyHead) -> Option<T> {
+        // Read once: across the atomics below the compiler would read these fields again.
+        let (one_lap, len) = (self.one_lap, self.slots.len());
         let position = head.position.get();
-        let slot = &self.slots[position & (self.one_lap - 1)];
+        let slot = &self.slots[position & (one_lap - 1)];
         // Acquire: pairs with the producer's Release of the stamp, so the value is visible.
         if slot.stamp.load(Ordering::Acquire) != position + 1 {
             return None;
@@ -215,8 +224,8 @@ impl<T> ReadyQueue<T> {
             .with_mut(|cell| unsafe { (*cell).assume_init_read() });
         // Release: the producer that claims this slot next lap sees it emptied.
         slot.stamp
-            .store(wrap(position.wrapping_add(self.one_lap)), Ordering::Release);
-        head.position.set(self.next(position));
+            .store(wrap(position.wrapping_add(one_lap)), Ordering::Release);
+        head.position.set(advance(position, one_lap, len));
         Some(value)
     }
 

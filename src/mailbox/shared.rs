@@ -201,6 +201,17 @@ impl<T, M: Mode<T>> Shared<T, M> {
         if !self.overflow_active.load(Ordering::Relaxed) {
             return Ok(message);
         }
+        self.take_beside_overflow(message, head)
+    }
+
+    /// Out of line, so that the receive above stays small enough to be inlined into its callers
+    /// (callgrind: 9 fewer instructions per receive from a full `ready`).
+    #[inline(never)]
+    fn take_beside_overflow(
+        &self,
+        message: Option<T>,
+        head: &ReadyHead,
+    ) -> Result<Option<T>, Contended> {
         match message {
             Some(message) => {
                 self.refill_if_free();
