@@ -15,6 +15,10 @@
 //!   burn CPU (started before the timed part, stopped after it), so there are more runnable
 //!   threads than cores and a waiter that spins holds a core its partner needs.
 //!
+//! `CONFLUX_WAIT=park|spin20|spinonly` runs conflux's round trips with that fixed
+//! [`conflux::WaitStrategy`] instead of the adaptive default (`Park`, `Spin(20 us)` — the
+//! fixed spin conflux had before, `SpinOnly`), to compare strategies on a host.
+//!
 //! The mailbox case is `mailbox_cases`' producer -> blocking consumer workload (capacity 1024,
 //! the producer retries when full), repeated here so that `--filter wait` shows all four.
 //! Other work on the box shows in every row: quote ranges over runs and the load.
@@ -119,8 +123,17 @@ fn metered(name: &'static str, meter: Meter, run: fn(u64)) -> Contender {
 fn conflux_round_trips(iterations: u64) {
     use conflux::notify::{event_channel, Events, Token};
     let (ping, ping_rx) = event_channel(1);
-    let (pong, pong_rx) = event_channel(1);
+    let (pong, mut pong_rx) = event_channel(1);
+    let strategy = match std::env::var("CONFLUX_WAIT").as_deref() {
+        Ok("park") => conflux::WaitStrategy::Park,
+        Ok("spin20") => conflux::WaitStrategy::Spin(Duration::from_micros(20)),
+        Ok("spinonly") => conflux::WaitStrategy::SpinOnly,
+        _ => conflux::WaitStrategy::Adaptive,
+    };
+    pong_rx.set_wait_strategy(strategy);
     let echo = thread::spawn(move || {
+        let mut ping_rx = ping_rx;
+        ping_rx.set_wait_strategy(strategy);
         let mut events = Events::with_capacity(1);
         while ping_rx.recv(&mut events).is_ok() {
             pong.notify(Token::new(0)).unwrap();
