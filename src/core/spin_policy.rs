@@ -44,12 +44,15 @@
 //!   budget  in [0, 50 us], starts at 20 us
 //!   each wait that went past its first poll ends with an observation: how long it took,
 //!   and whether the thread was descheduled while it spun
-//!     descheduled         -> budget 0, and hold it at 0 for `hold` (10 ms, doubling up to
-//!                            320 ms while descheduling repeats), then probe with a spin again
-//!     took <= 50 us       -> budget = max(budget, 2 * took), capped at 50 us
-//!                            (a spin that long would have caught it: keep the pair awake)
-//!     took  > 50 us       -> budget / 2 (no spin within reach would have helped: idle
-//!                            receivers and slow producers decay to parking at once)
+//!     descheduled          -> budget 0, and hold it at 0 for `hold` (10 ms, doubling up to
+//!                             320 ms while descheduling repeats), then probe from 20 us
+//!     spun, paid off       -> budget = max(budget, 2 * took), capped at 50 us
+//!     spun, parked anyway  -> budget / 2 (the partner was slow, or not running, or waiting
+//!                             for this very core: idle receivers and oversubscribed hosts
+//!                             decay to parking at once, geometrically)
+//!     no spin, took <= 200 us -> budget = min(2 * took, 50 us): parking cost a wake-up or two
+//!                             that a spin would have saved, so try one (a request/reply pair
+//!                             that fell into parking on every hop climbs out of it)
 //! ```
 //!
 //! An idle receiver therefore spins at most 50 us once, then ever less, and burns nothing while
@@ -79,6 +82,10 @@ const POLLS_PER_CLOCK_READ: u32 = 16;
 /// A gap between two clock reads this long means the thread did not run in between (16 polls
 /// take about a microsecond; timer interrupts and VM exits take a few).
 const DESCHEDULED_GAP: Duration = Duration::from_micros(30);
+/// A wait with no spin that took at most this long makes the next wait spin (twice as long,
+/// capped at `MAX_BUDGET`): parking cost it one or two wake-ups that a spin would have saved.
+/// Above the longest wake-up pair we measured (~45 us per round trip of two parked threads).
+const PROBE_LIMIT: Duration = Duration::from_micros(200);
 /// How long spinning stays off after a descheduling, at first and at most.
 const FIRST_HOLD: Duration = Duration::from_millis(10);
 const LONGEST_HOLD: Duration = Duration::from_millis(320);
@@ -211,8 +218,9 @@ impl WaitState {
         }
     }
 
-    /// Learns from a finished wait that started at `start` and ended at `end`.
-    pub(crate) fn observe(&self, start: Instant, end: Instant, descheduled: bool) {
+    /// Learns from a finished wait that started at `start` and ended at `end`: whether its
+    /// spin was descheduled, and whether the spin (rather than a park) got the result.
+    pub(crate) fn observe(&self, start: Instant, end: Instant, descheduled: bool, spun: bool) {
         if descheduled {
             self.budget.set(Duration::ZERO);
             let hold = self.hold.get();
@@ -228,13 +236,22 @@ impl WaitState {
         }
         let took = end.saturating_duration_since(start);
         let budget = self.budget.get();
-        if took <= MAX_BUDGET {
+        if budget.is_zero() {
+            // No spin ran: a probe. A wait short enough that a spin could have caught it
+            // (parking then cost a wake-up or two) earns a spin of twice its length.
+            if took <= PROBE_LIMIT {
+                self.budget.set((took * 2).min(MAX_BUDGET));
+            }
+        } else if spun {
+            // The spin paid off: keep a margin of twice what it took, and the next hold
+            // after a descheduling starts short again.
             self.budget.set(budget.max(took * 2).min(MAX_BUDGET));
-            if took < budget && self.hold_until.get().is_none() {
-                // A spin paid off without a descheduling: the next hold starts short again.
+            if self.hold_until.get().is_none() {
                 self.hold.set(FIRST_HOLD);
             }
         } else {
+            // The whole budget was spun for nothing: the partner was slow, not running, or
+            // waiting for this very core. Spin half as long next time.
             self.budget.set(budget / 2);
         }
     }
@@ -256,18 +273,22 @@ mod tests {
     }
 
     #[test]
-    fn short_waits_grow_the_budget_and_long_ones_shrink_it() {
+    fn paid_off_spins_grow_the_budget_and_wasted_ones_halve_it() {
         let state = WaitState::new();
         let t = Instant::now();
-        state.observe(t, at(t, 24), false);
-        assert_eq!(state.budget.get(), Duration::from_micros(48));
-        state.observe(t, at(t, 1_000), false);
+        state.observe(t, at(t, 12), false, true);
         assert_eq!(state.budget.get(), Duration::from_micros(24));
-        for _ in 0..20 {
-            state.observe(t, at(t, 1_000), false);
+        state.observe(t, at(t, 1_000), false, false);
+        assert_eq!(state.budget.get(), Duration::from_micros(12));
+        for _ in 0..40 {
+            state.observe(t, at(t, 1_000), false, false);
         }
         assert_eq!(state.budget.get(), Duration::ZERO);
-        state.observe(t, at(t, 40), false);
+        // With no spin, a long wait leaves it at 0 (an idle receiver stays parked)...
+        state.observe(t, at(t, 5_000), false, false);
+        assert_eq!(state.budget.get(), Duration::ZERO);
+        // ...and a wait a spin could have caught probes with a spin again.
+        state.observe(t, at(t, 40), false, false);
         assert_eq!(state.budget.get(), MAX_BUDGET);
     }
 
@@ -275,15 +296,15 @@ mod tests {
     fn a_descheduling_stops_spinning_for_a_growing_hold_then_probes_again() {
         let state = WaitState::new();
         let t = Instant::now();
-        state.observe(t, at(t, 5), true);
+        state.observe(t, at(t, 5), true, false);
         assert_eq!(state.plan(at(t, 6)).spin, Some(Duration::ZERO));
         assert_eq!(state.hold.get(), FIRST_HOLD * 2);
         // Short waits during the hold do not restart spinning.
-        state.observe(at(t, 6), at(t, 10), false);
+        state.observe(at(t, 6), at(t, 10), false, false);
         assert_eq!(state.plan(at(t, 11)).spin, Some(Duration::ZERO));
         // After the hold: a probe from the start budget.
         let later = at(t, 5 + FIRST_HOLD.as_micros() as u64 + 1);
-        state.observe(later, later, false);
+        state.observe(later, later, false, false);
         if multi_core() {
             assert_eq!(state.plan(later).spin, Some(START_BUDGET));
         }

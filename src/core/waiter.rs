@@ -196,7 +196,7 @@ impl Waiter {
             descheduled = spun.descheduled;
             if let Some(result) = spun.result {
                 if plan.learn {
-                    wait.observe(start, Instant::now(), descheduled);
+                    wait.observe(start, Instant::now(), descheduled, true);
                 }
                 return Some(result);
             }
@@ -207,7 +207,7 @@ impl Waiter {
         }
         let result = self.park_until(tail, deadline, &mut attempt, head, hidden_work);
         if plan.learn {
-            wait.observe(start, Instant::now(), descheduled);
+            wait.observe(start, Instant::now(), descheduled, false);
         }
         result
     }
