@@ -46,7 +46,7 @@
 //!   and whether the thread was descheduled while it spun
 //!     descheduled          -> budget 0, and hold it at 0 for `hold` (10 ms, doubling up to
 //!                             320 ms while descheduling repeats), then probe from 20 us
-//!     spun, paid off       -> budget = max(budget, 2 * took), capped at 50 us
+//!     spun, paid off       -> budget = max(2 * budget, 2 * took), capped at 50 us
 //!     spun, parked anyway  -> budget / 2 (the partner was slow, or not running, or waiting
 //!                             for this very core: idle receivers and oversubscribed hosts
 //!                             decay to parking at once, geometrically)
@@ -243,9 +243,11 @@ impl WaitState {
                 self.budget.set((took * 2).min(MAX_BUDGET));
             }
         } else if spun {
-            // The spin paid off: keep a margin of twice what it took, and the next hold
-            // after a descheduling starts short again.
-            self.budget.set(budget.max(took * 2).min(MAX_BUDGET));
+            // The spin paid off: double the budget (and keep at least twice what this wait
+            // took), so that a run of paid-off spins quickly undoes the halvings a few
+            // wasted ones caused (a producer descheduled now and then); the next hold after
+            // a descheduling starts short again.
+            self.budget.set((budget * 2).max(took * 2).min(MAX_BUDGET));
             if self.hold_until.get().is_none() {
                 self.hold.set(FIRST_HOLD);
             }
@@ -276,10 +278,12 @@ mod tests {
     fn paid_off_spins_grow_the_budget_and_wasted_ones_halve_it() {
         let state = WaitState::new();
         let t = Instant::now();
-        state.observe(t, at(t, 12), false, true);
-        assert_eq!(state.budget.get(), Duration::from_micros(24));
         state.observe(t, at(t, 1_000), false, false);
-        assert_eq!(state.budget.get(), Duration::from_micros(12));
+        assert_eq!(state.budget.get(), START_BUDGET / 2);
+        state.observe(t, at(t, 1), false, true);
+        assert_eq!(state.budget.get(), START_BUDGET);
+        state.observe(t, at(t, 30), false, true);
+        assert_eq!(state.budget.get(), MAX_BUDGET);
         for _ in 0..40 {
             state.observe(t, at(t, 1_000), false, false);
         }
