@@ -41,18 +41,20 @@
 //! Per receiver (plain `Cell`s: only the receiving thread reads or writes them):
 //!
 //! ```text
-//!   budget  in [0, 50 us], starts at 20 us
+//!   budget  0 or in [2 us, 50 us], starts at 20 us
 //!   each wait that went past its first poll ends with an observation: how long it took,
 //!   and whether the thread was descheduled while it spun
 //!     descheduled          -> budget 0, and hold it at 0 for `hold` (10 ms, doubling up to
 //!                             320 ms while descheduling repeats), then probe from 20 us
 //!     spun, paid off       -> budget = max(2 * budget, 2 * took), capped at 50 us
-//!     spun, parked anyway  -> budget / 2 (the partner was slow, or not running, or waiting
-//!                             for this very core: idle receivers and oversubscribed hosts
-//!                             decay to parking at once, geometrically)
-//!     no spin, took <= 200 us -> budget = min(2 * took, 50 us): parking cost a wake-up or two
-//!                             that a spin would have saved, so try one (a request/reply pair
-//!                             that fell into parking on every hop climbs out of it)
+//!     spun, parked anyway  -> budget / 2, 0 below 2 us (the partner was slow, or not
+//!                             running, or waiting for this very core: idle receivers and
+//!                             oversubscribed hosts decay to parking at once, geometrically)
+//!     no spin, took <= 200 us -> a probe: budget = min(2 * took, 50 us), since parking cost a
+//!                             wake-up or two that a spin would have saved (a request/reply
+//!                             pair that fell into parking on every hop climbs out of it);
+//!                             probes whose spins all failed are spaced 1, 2, 4 ... 1024
+//!                             waits apart, reset by any spin that pays off
 //! ```
 //!
 //! An idle receiver therefore spins at most 50 us once, then ever less, and burns nothing while
@@ -74,6 +76,10 @@ use crate::wait_strategy::WaitStrategy;
 /// the Intel KVM guest), so a request/reply pair whose peer answers at once stays awake, and
 /// short enough that an idle receiver wastes at most this much once.
 const MAX_BUDGET: Duration = Duration::from_micros(50);
+/// Below this a halved budget becomes 0: a spin that short rarely catches anything.
+const MIN_BUDGET: Duration = Duration::from_micros(2);
+/// The most waits between two probes that came to nothing.
+const MAX_PROBE_SPACING: u32 = 1024;
 /// Where a new receiver starts: a little more than one wake-up.
 const START_BUDGET: Duration = Duration::from_micros(20);
 /// Polls between two clock reads. A poll plus one pause is 20-60 ns, so the clock (~20 ns via
@@ -156,6 +162,10 @@ pub(crate) struct WaitState {
     hold_until: Cell<Option<Instant>>,
     /// The next hold's length.
     hold: Cell<Duration>,
+    /// Waits without a spin still to go before the next probe.
+    probe_in: Cell<u32>,
+    /// What `probe_in` is set to when a probe's spins all came to nothing.
+    probe_every: Cell<u32>,
 }
 
 /// What a wait will do after its first poll.
@@ -173,6 +183,8 @@ impl WaitState {
             budget: Cell::new(START_BUDGET),
             hold_until: Cell::new(None),
             hold: Cell::new(FIRST_HOLD),
+            probe_in: Cell::new(0),
+            probe_every: Cell::new(1),
         }
     }
 
@@ -237,24 +249,35 @@ impl WaitState {
         let took = end.saturating_duration_since(start);
         let budget = self.budget.get();
         if budget.is_zero() {
-            // No spin ran: a probe. A wait short enough that a spin could have caught it
-            // (parking then cost a wake-up or two) earns a spin of twice its length.
-            if took <= PROBE_LIMIT {
+            // No spin ran. A wait short enough that a spin could have caught it (parking cost
+            // it a wake-up or two) earns a probe: a spin of twice its length. Probes that came
+            // to nothing are spaced out exponentially (1, 2, 4 ... 1024 waits apart), so a
+            // host where spins never pay stops paying for probes.
+            if self.probe_in.get() > 0 {
+                self.probe_in.set(self.probe_in.get() - 1);
+            } else if took <= PROBE_LIMIT {
                 self.budget.set((took * 2).min(MAX_BUDGET));
             }
         } else if spun {
             // The spin paid off: double the budget (and keep at least twice what this wait
             // took), so that a run of paid-off spins quickly undoes the halvings a few
-            // wasted ones caused (a producer descheduled now and then); the next hold after
-            // a descheduling starts short again.
+            // wasted ones caused (a producer descheduled now and then). Probes and the next
+            // hold after a descheduling start short again.
             self.budget.set((budget * 2).max(took * 2).min(MAX_BUDGET));
+            self.probe_every.set(1);
             if self.hold_until.get().is_none() {
                 self.hold.set(FIRST_HOLD);
             }
-        } else {
+        } else if budget / 2 >= MIN_BUDGET {
             // The whole budget was spun for nothing: the partner was slow, not running, or
             // waiting for this very core. Spin half as long next time.
             self.budget.set(budget / 2);
+        } else {
+            // Down to nothing: park at once, and probe again only after a while.
+            self.budget.set(Duration::ZERO);
+            let every = self.probe_every.get();
+            self.probe_in.set(every);
+            self.probe_every.set((every * 2).min(MAX_PROBE_SPACING));
         }
     }
 }
@@ -284,16 +307,40 @@ mod tests {
         assert_eq!(state.budget.get(), START_BUDGET);
         state.observe(t, at(t, 30), false, true);
         assert_eq!(state.budget.get(), MAX_BUDGET);
-        for _ in 0..40 {
+        for _ in 0..5 {
             state.observe(t, at(t, 1_000), false, false);
         }
         assert_eq!(state.budget.get(), Duration::ZERO);
         // With no spin, a long wait leaves it at 0 (an idle receiver stays parked)...
         state.observe(t, at(t, 5_000), false, false);
         assert_eq!(state.budget.get(), Duration::ZERO);
-        // ...and a wait a spin could have caught probes with a spin again.
+        // ...and after one skipped wait, a wait a spin could have caught probes with one.
         state.observe(t, at(t, 40), false, false);
         assert_eq!(state.budget.get(), MAX_BUDGET);
+    }
+
+    #[test]
+    fn probes_that_come_to_nothing_are_spaced_out() {
+        let state = WaitState::new();
+        let t = Instant::now();
+        let mut parked_waits_per_cycle = Vec::new();
+        for _ in 0..4 {
+            // Spins never pay; each parked wait takes 30 us (a probe's trigger).
+            let mut waits = 0;
+            while state.budget.get().is_zero() {
+                state.observe(t, at(t, 30), false, false);
+                waits += 1;
+            }
+            while !state.budget.get().is_zero() {
+                state.observe(t, at(t, 100), false, false);
+            }
+            parked_waits_per_cycle.push(waits);
+        }
+        assert_eq!(parked_waits_per_cycle, [0, 2, 3, 5]); // the first cycle starts spinning
+                                                          // A spin that pays resets the spacing.
+        state.budget.set(START_BUDGET);
+        state.observe(t, at(t, 1), false, true);
+        assert_eq!(state.probe_every.get(), 1);
     }
 
     #[test]
