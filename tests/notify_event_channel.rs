@@ -385,3 +385,34 @@ fn receives_return_carried_over_tokens_at_once() {
         Err(conflux::notify::TryRecvError::Empty)
     );
 }
+
+#[test]
+fn every_wait_strategy_receives_times_out_and_sees_disconnection() {
+    use conflux::WaitStrategy;
+    for strategy in [
+        WaitStrategy::Adaptive,
+        WaitStrategy::Park,
+        WaitStrategy::SpinOnly,
+        WaitStrategy::Spin(Duration::ZERO),
+        WaitStrategy::Spin(Duration::from_micros(100)),
+        WaitStrategy::Spin(Duration::MAX), // too long to add to the clock: no limit
+    ] {
+        let (sender, mut receiver) = event_channel(4);
+        receiver.set_wait_strategy(strategy);
+        assert_eq!(receiver.wait_strategy(), strategy);
+        let mut events = Events::with_capacity(4);
+        assert_eq!(
+            receiver.recv_timeout(&mut events, Duration::from_millis(2)),
+            Err(RecvTimeoutError::Timeout),
+            "{strategy:?}"
+        );
+        let producer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(1));
+            sender.notify(Token::new(3)).unwrap();
+        });
+        assert_eq!(receiver.recv(&mut events), Ok(()), "{strategy:?}");
+        assert_eq!(indices(&events), [3]);
+        producer.join().unwrap();
+        assert_eq!(receiver.recv(&mut events), Err(RecvError), "{strategy:?}");
+    }
+}

@@ -187,10 +187,11 @@ impl Waiter {
         let plan = wait.plan(start);
         let mut descheduled = false;
         if plan.spin != Some(Duration::ZERO) {
-            let stop = match (plan.spin, deadline) {
-                (Some(budget), Some(deadline)) => Some(deadline.min(start + budget)),
-                (Some(budget), None) => Some(start + budget),
-                (None, deadline) => deadline,
+            // A budget too long to add to the clock (`Spin(Duration::MAX)`) is no limit.
+            let spin_end = plan.spin.and_then(|budget| start.checked_add(budget));
+            let stop = match (spin_end, deadline) {
+                (Some(end), Some(deadline)) => Some(deadline.min(end)),
+                (end, deadline) => end.or(deadline),
             };
             let spun = spin_policy::spin(&mut attempt, stop, plan.learn);
             descheduled = spun.descheduled;
