@@ -50,8 +50,10 @@ mod core;
 pub mod mailbox;
 pub mod notify;
 mod sync;
+mod wait_strategy;
 
 pub use mailbox::{Feedback, Unreliable};
+pub use wait_strategy::WaitStrategy;
 
 /// The README's examples, compiled and run as doctests so they cannot rot.
 #[cfg(doctest)]

@@ -159,3 +159,39 @@ fn receiver_drop_closes_the_channel() {
         racer.join().unwrap();
     });
 }
+
+/// `WaitStrategy::SpinOnly` never announces or parks: its spin alone must see the notify, then
+/// the disconnection (the spin's polls are loom yields, so every interleaving is explored).
+#[test]
+fn spin_only_recv_sees_the_notify_then_disconnection() {
+    model(|| {
+        let (sender, mut receiver) = event_channel(2);
+        receiver.set_wait_strategy(conflux::WaitStrategy::SpinOnly);
+        let producer = thread::spawn(move || {
+            sender.notify(Token::new(1)).unwrap();
+        });
+        let mut events = Events::with_capacity(2);
+        assert_eq!(receiver.recv(&mut events), Ok(()));
+        assert_eq!(indices(&events), [1]);
+        assert_eq!(receiver.recv(&mut events), Err(RecvError));
+        producer.join().unwrap();
+    });
+}
+
+/// `WaitStrategy::Park` goes straight from the first poll to announce/park; a notify racing
+/// it is never lost.
+#[test]
+fn park_at_once_never_loses_a_wakeup() {
+    model(|| {
+        let (sender, mut receiver) = event_channel(2);
+        receiver.set_wait_strategy(conflux::WaitStrategy::Park);
+        let producer = thread::spawn(move || {
+            sender.notify(Token::new(0)).unwrap();
+            sender
+        });
+        let mut events = Events::with_capacity(2);
+        receiver.recv(&mut events).unwrap();
+        assert_eq!(indices(&events), [0]);
+        drop(producer.join().unwrap());
+    });
+}

@@ -785,3 +785,35 @@ fn closed_completes_for_every_waiting_sender_on_close_or_drop() {
         }
     });
 }
+
+#[test]
+fn every_wait_strategy_receives_times_out_and_sees_disconnection() {
+    use conflux::WaitStrategy;
+    for strategy in [
+        WaitStrategy::Adaptive,
+        WaitStrategy::Park,
+        WaitStrategy::SpinOnly,
+        WaitStrategy::Spin(Duration::from_micros(100)),
+        WaitStrategy::Spin(Duration::MAX),
+    ] {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(2));
+        receiver.set_wait_strategy(strategy);
+        assert_eq!(receiver.wait_strategy(), strategy);
+        assert_eq!(
+            receiver.recv_timeout(Duration::from_millis(2)),
+            Err(RecvTimeoutError::Timeout),
+            "{strategy:?}"
+        );
+        let producer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1));
+            for i in 0..5 {
+                let _ = sender.enqueue(Spill(i)); // 3 of them spill past capacity 2
+            }
+        });
+        for i in 0..5 {
+            assert_eq!(receiver.recv_blocking(), Some(Spill(i)), "{strategy:?}");
+        }
+        producer.join().unwrap();
+        assert_eq!(receiver.recv_blocking(), None, "{strategy:?}");
+    }
+}

@@ -171,32 +171,100 @@ fn dropping_the_receiver_closes_the_channel() {
     );
 }
 
+/// The calling thread's id, as `/proc/self/task/<tid>` names it.
 #[cfg(target_os = "linux")]
-fn process_cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+fn current_tid() -> String {
+    let link = std::fs::read_link("/proc/thread-self").unwrap(); // "<pid>/task/<tid>"
+    link.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// CPU time (user + system, in clock ticks) that thread `tid` of this process has used.
+#[cfg(target_os = "linux")]
+fn thread_cpu_ticks(tid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
     let after_name = &stat[stat.rfind(')').unwrap() + 2..];
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // utime and stime, fields 14 and 15 of the whole line (11 and 12 after the name).
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
+/// Waits until thread `tid` sleeps (its state in `/proc` is `S`), for at most 10 s.
+#[cfg(target_os = "linux")]
+fn wait_until_asleep(tid: &str) {
+    for _ in 0..10_000 {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+        if stat[stat.rfind(')').unwrap() + 2..].starts_with('S') {
+            return;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    panic!("thread {tid} never went to sleep");
+}
+
+/// How many times thread `tid` has gone to sleep of its own accord (parked, blocked).
+#[cfg(target_os = "linux")]
+fn thread_sleeps(tid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("voluntary_ctxt_switches:"))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn an_idle_receiver_burns_no_cpu() {
     let (sender, receiver) = event_channel(4);
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let waiter = thread::spawn(move || {
+        tid_tx.send(current_tid()).unwrap();
         let mut events = Events::with_capacity(4);
         receiver.recv(&mut events).map(|()| indices(&events))
     });
-    thread::sleep(Duration::from_millis(50)); // past the spin phase
-    let before = process_cpu_ticks();
+    let tid = tid_rx.recv().unwrap();
+    wait_until_asleep(&tid); // past any spin
+    let before = thread_cpu_ticks(&tid);
     thread::sleep(Duration::from_millis(500));
-    let burnt = process_cpu_ticks() - before;
+    let burnt = thread_cpu_ticks(&tid) - before;
     sender.notify(Token::new(1)).unwrap();
     assert_eq!(waiter.join().unwrap(), Ok(vec![1]));
-    // A spinning receiver would burn ~50 ticks (100 Hz) in 500 ms; allow noise from the
-    // other tests of this binary running in parallel.
-    assert!(burnt < 25, "receiver burnt {burnt} ticks while idle");
+    // The receiver thread alone: spinning it would burn ~50 ticks (100 Hz) in 500 ms; parked,
+    // it burns none. One tick of slack for a tick that lands on it as it parks.
+    assert!(burnt <= 1, "the idle receiver thread burnt {burnt} ticks");
+}
+
+/// A receiver woken after sleeping pays one wake-up: it does not go back to sleep (and get
+/// woken again) before it returns the token.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sleeping_receiver_is_woken_once() {
+    for strategy in [
+        conflux::WaitStrategy::Adaptive,
+        conflux::WaitStrategy::Park,
+        conflux::WaitStrategy::Spin(Duration::from_micros(20)),
+    ] {
+        let (sender, mut receiver) = event_channel(4);
+        receiver.set_wait_strategy(strategy);
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let waiter = thread::spawn(move || {
+            let tid = current_tid();
+            tid_tx.send(tid.clone()).unwrap();
+            let mut events = Events::with_capacity(4);
+            receiver.recv(&mut events).unwrap();
+            (indices(&events), thread_sleeps(&tid))
+        });
+        let tid = tid_rx.recv().unwrap();
+        wait_until_asleep(&tid);
+        let asleep = thread_sleeps(&tid);
+        sender.notify(Token::new(2)).unwrap();
+        let (tokens, after) = waiter.join().unwrap();
+        assert_eq!(tokens, [2]);
+        assert_eq!(
+            after, asleep,
+            "{strategy:?}: the receiver slept again after its wake-up"
+        );
+    }
 }
 
 #[test]
@@ -316,4 +384,35 @@ fn receives_return_carried_over_tokens_at_once() {
         receiver.try_recv(&mut events),
         Err(conflux::notify::TryRecvError::Empty)
     );
+}
+
+#[test]
+fn every_wait_strategy_receives_times_out_and_sees_disconnection() {
+    use conflux::WaitStrategy;
+    for strategy in [
+        WaitStrategy::Adaptive,
+        WaitStrategy::Park,
+        WaitStrategy::SpinOnly,
+        WaitStrategy::Spin(Duration::ZERO),
+        WaitStrategy::Spin(Duration::from_micros(100)),
+        WaitStrategy::Spin(Duration::MAX), // too long to add to the clock: no limit
+    ] {
+        let (sender, mut receiver) = event_channel(4);
+        receiver.set_wait_strategy(strategy);
+        assert_eq!(receiver.wait_strategy(), strategy);
+        let mut events = Events::with_capacity(4);
+        assert_eq!(
+            receiver.recv_timeout(&mut events, Duration::from_millis(2)),
+            Err(RecvTimeoutError::Timeout),
+            "{strategy:?}"
+        );
+        let producer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(1));
+            sender.notify(Token::new(3)).unwrap();
+        });
+        assert_eq!(receiver.recv(&mut events), Ok(()), "{strategy:?}");
+        assert_eq!(indices(&events), [3]);
+        producer.join().unwrap();
+        assert_eq!(receiver.recv(&mut events), Err(RecvError), "{strategy:?}");
+    }
 }

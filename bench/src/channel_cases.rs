@@ -54,7 +54,7 @@ fn conflux_round_trip() -> Contender {
     .min_iterations(MIN_ROUND_TRIPS)
 }
 
-fn nexus_recv(receiver: &nexus_notify::Receiver, events: &mut nexus_notify::Events) {
+pub(crate) fn nexus_recv(receiver: &nexus_notify::Receiver, events: &mut nexus_notify::Events) {
     while !receiver.recv_timeout(events, Duration::from_millis(5)) {
         NEXUS_LOST_WAKEUPS.fetch_add(1, Ordering::Relaxed);
     }

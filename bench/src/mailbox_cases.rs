@@ -285,7 +285,7 @@ fn producer_to_spinning_consumer<M: Mailbox>() -> Contender {
 }
 
 /// As above, but the consumer waits in its blocking receive.
-fn producer_to_waiting_consumer<M: BlockingRecv>() -> Contender {
+pub(crate) fn producer_to_waiting_consumer<M: BlockingRecv>() -> Contender {
     Contender::new(M::NAME, move |iterations| {
         let (tx, mut rx) = M::new(BURST as usize);
         let producer = thread::spawn(move || {

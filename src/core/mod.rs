@@ -2,5 +2,6 @@
 
 pub(crate) mod alloc;
 pub(crate) mod ready_queue;
+pub(crate) mod spin_policy;
 pub(crate) mod token_queue;
 pub(crate) mod waiter;

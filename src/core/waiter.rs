@@ -25,8 +25,9 @@
 //! all: the bit test is on a value its claim returned anyway.
 
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use super::spin_policy::{self, WaitState};
 use crate::sync::{self, thread, AtomicUsize, Mutex, Ordering};
 
 /// Tail-word bit: the consumer announced that it is about to sleep.
@@ -161,18 +162,19 @@ impl Waiter {
         }
     }
 
-    /// The blocking receive loop shared by every blocking receiver: a fast attempt, a short
-    /// bounded spin, then park until woken or until `deadline`.
+    /// The blocking receive loop shared by every blocking receiver: a fast attempt, a spin
+    /// that `wait` plans (see `spin_policy`), then park until woken or until `deadline`.
     ///
     /// `attempt` returns `Some` when it has a result (data, or "disconnected and empty");
     /// `head` returns the consumer's position for the announcement; `hidden_work` says whether
     /// there is work the tail word does not show (it is checked after the announcement, so a
     /// producer that makes such work must RMW the tail word afterwards and wake on what it
     /// returned). Returns `None` only when `deadline` passed with `attempt` still empty, after
-    /// one last attempt.
+    /// one last attempt. Tells `wait` how the wait went, so the next one spins as long as pays.
     pub(crate) fn block_until<R>(
         &self,
         tail: &AtomicUsize,
+        wait: &WaitState,
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> Option<R>,
         head: impl Fn() -> usize,
@@ -181,9 +183,46 @@ impl Waiter {
         if let Some(result) = attempt() {
             return Some(result);
         }
-        if let Some(result) = spin(&mut attempt, deadline) {
-            return Some(result);
+        let start = Instant::now();
+        let plan = wait.plan(start);
+        let mut descheduled = false;
+        if plan.spin != Some(Duration::ZERO) {
+            // A budget too long to add to the clock (`Spin(Duration::MAX)`) is no limit.
+            let spin_end = plan.spin.and_then(|budget| start.checked_add(budget));
+            let stop = match (spin_end, deadline) {
+                (Some(end), Some(deadline)) => Some(deadline.min(end)),
+                (end, deadline) => end.or(deadline),
+            };
+            let spun = spin_policy::spin(&mut attempt, stop, plan.learn);
+            descheduled = spun.descheduled;
+            if let Some(result) = spun.result {
+                if plan.learn {
+                    wait.observe(start, Instant::now(), descheduled, true);
+                }
+                return Some(result);
+            }
+            if plan.spin.is_none() {
+                // `SpinOnly` spins until the deadline: one last attempt, as below.
+                return attempt();
+            }
         }
+        let result = self.park_until(tail, deadline, &mut attempt, head, hidden_work);
+        if plan.learn {
+            wait.observe(start, Instant::now(), descheduled, false);
+        }
+        result
+    }
+
+    /// Phase three of a blocking wait: announce, park, re-check, until `attempt` succeeds or
+    /// `deadline` passes.
+    fn park_until<R>(
+        &self,
+        tail: &AtomicUsize,
+        deadline: Option<Instant>,
+        attempt: &mut impl FnMut() -> Option<R>,
+        head: impl Fn() -> usize,
+        hidden_work: impl Fn() -> bool,
+    ) -> Option<R> {
         loop {
             let timeout = match deadline {
                 None => None,
@@ -209,48 +248,6 @@ impl Waiter {
             }
         }
     }
-}
-
-/// How long a blocking receive spins before it parks.
-///
-/// Waking a parked thread costs a futex wake and a reschedule, about 10 us on the virtual
-/// machines we measure on, and while a receiver is parked its peer's next reply waits for that
-/// too: two threads in a request/reply loop fall into paying it on every hop. Spinning a little
-/// longer than one wake-up keeps such a pair out of that regime (a blocking round trip drops
-/// from ~20 us to well under 1 us there; see BENCHMARKS.md), and an idle receiver still parks
-/// after this long and then burns no CPU.
-#[cfg(not(loom))]
-const SPIN_BUDGET: std::time::Duration = std::time::Duration::from_micros(20);
-
-/// Phase two of a blocking wait: spin with CPU pause hints until `attempt` succeeds, the spin
-/// budget is spent, or `deadline` passes. Reads nothing producers write unless it has arrived.
-#[cfg(not(loom))]
-fn spin<R>(attempt: &mut impl FnMut() -> Option<R>, deadline: Option<Instant>) -> Option<R> {
-    let start = Instant::now();
-    let stop = match deadline {
-        Some(deadline) => deadline.min(start + SPIN_BUDGET),
-        None => start + SPIN_BUDGET,
-    };
-    loop {
-        // Check the clock only every few rounds: reading it costs more than a poll.
-        for _ in 0..8 {
-            for _ in 0..8 {
-                std::hint::spin_loop();
-            }
-            if let Some(result) = attempt() {
-                return Some(result);
-            }
-        }
-        if Instant::now() >= stop {
-            return None;
-        }
-    }
-}
-
-/// Under loom there is no spinning: the models explore announce/park directly.
-#[cfg(loom)]
-fn spin<R>(_attempt: &mut impl FnMut() -> Option<R>, _deadline: Option<Instant>) -> Option<R> {
-    None
 }
 
 #[cfg(all(test, not(loom)))]

@@ -10,7 +10,9 @@ use super::mode::{self, Mode};
 use super::shared::Shared;
 use super::{RecvTimeoutError, Stats, TryRecvError};
 use crate::core::ready_queue::ReadyHead;
+use crate::core::spin_policy::WaitState;
 use crate::sync::Arc;
+use crate::WaitStrategy;
 
 /// Receives a mailbox's messages: `.await`, as a `Stream`, blocking, with a timeout, or without
 /// waiting. One per mailbox: `Send` (when `T: Send`), neither `Clone` nor `Sync`.
@@ -41,6 +43,7 @@ use crate::sync::Arc;
 pub struct Receiver<T, M: Mode<T> = mode::Reliable> {
     shared: Arc<Shared<T, M>>,
     head: ReadyHead,
+    wait: WaitState,
 }
 
 /// The receiver of a mailbox whose policy may reject messages (from
@@ -49,7 +52,11 @@ pub type UnreliableReceiver<T> = Receiver<T, mode::Unreliable>;
 
 impl<T, M: Mode<T>> Receiver<T, M> {
     pub(crate) fn new(shared: Arc<Shared<T, M>>, head: ReadyHead) -> Receiver<T, M> {
-        Receiver { shared, head }
+        Receiver {
+            shared,
+            head,
+            wait: WaitState::new(),
+        }
     }
 
     /// Waits for the next message without blocking the thread; `None` once every sender is
@@ -115,7 +122,8 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     }
 
     /// Blocks the thread until a message arrives (`Some`) or every sender is gone and nothing
-    /// is buffered (`None`). Waits like the notify channel: a short spin, then parks; an idle
+    /// is buffered (`None`). Waits like the notify channel: a spin that the receiver's
+    /// [`WaitStrategy`] decides (by default learnt from past waits), then parks; an idle
     /// receiver burns no CPU.
     ///
     /// ```
@@ -130,7 +138,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// assert_eq!(receiver.recv_blocking(), None);
     /// ```
     pub fn recv_blocking(&mut self) -> Option<T> {
-        self.shared.recv_blocking(&self.head, None).ok()
+        self.shared.recv_blocking(&self.head, &self.wait, None).ok()
     }
 
     /// Like [`recv_blocking`](Receiver::recv_blocking), giving up after `timeout`.
@@ -154,7 +162,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// ```
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         let deadline = Instant::now().checked_add(timeout);
-        self.shared.recv_blocking(&self.head, deadline)
+        self.shared.recv_blocking(&self.head, &self.wait, deadline)
     }
 
     /// How many messages are buffered, `ready` plus retained overflow: a snapshot (takes the
@@ -262,5 +270,42 @@ impl<T, M: Mode<T>> fmt::Debug for Receiver<T, M> {
         f.debug_struct("Receiver")
             .field("capacity", &self.capacity())
             .finish_non_exhaustive()
+    }
+}
+
+/// The wait strategy knob (see [`WaitStrategy`]).
+impl<T, M: Mode<T>> Receiver<T, M> {
+    /// How this receiver's blocking receives wait: [`WaitStrategy::Adaptive`] unless set.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    /// use conflux::WaitStrategy;
+    ///
+    /// let (_sender, receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// assert_eq!(receiver.wait_strategy(), WaitStrategy::Adaptive);
+    /// ```
+    pub fn wait_strategy(&self) -> WaitStrategy {
+        self.wait.strategy()
+    }
+
+    /// Sets how [`recv_blocking`](Receiver::recv_blocking) and
+    /// [`recv_timeout`](Receiver::recv_timeout) wait; see [`WaitStrategy`] for when to choose
+    /// which. Async receives never spin, whatever the strategy.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    /// use conflux::WaitStrategy;
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// receiver.set_wait_strategy(WaitStrategy::Park); // a rarely fed actor on a busy box
+    /// std::thread::spawn(move || {
+    ///     let _ = sender.enqueue(Spill(1));
+    /// });
+    /// assert_eq!(receiver.recv_blocking(), Some(Spill(1)));
+    /// ```
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.wait.set_strategy(strategy);
     }
 }

@@ -66,6 +66,7 @@ use super::close_signal::CloseSignal;
 use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
+use crate::core::spin_policy::WaitState;
 use crate::core::waiter::{Announce, Waiter, DISCONNECTED};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 
@@ -376,6 +377,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
     pub(crate) fn recv_blocking(
         &self,
         head: &ReadyHead,
+        wait: &WaitState,
         deadline: Option<Instant>,
     ) -> Result<T, RecvTimeoutError> {
         let attempt = || match self.try_recv(head) {
@@ -386,6 +388,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
         self.waiter
             .block_until(
                 self.ready.tail(),
+                wait,
                 deadline,
                 attempt,
                 || self.ready.head_position(head),

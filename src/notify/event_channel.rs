@@ -11,8 +11,10 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::{Events, NotifyError, RecvError, RecvTimeoutError, Token, TryRecvError};
+use crate::core::spin_policy::WaitState;
 use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
 use crate::core::waiter::Announce;
+use crate::WaitStrategy;
 
 /// Makes a channel for tokens `0..max_tokens`: any number of [`Sender`]s, one [`Receiver`]
 /// that can block, time out, or `.await`.
@@ -46,7 +48,13 @@ use crate::core::waiter::Announce;
 #[track_caller]
 pub fn event_channel(max_tokens: usize) -> (Sender, Receiver) {
     let (producer, consumer) = token_queue::token_queue(max_tokens);
-    (Sender { producer }, Receiver { consumer })
+    (
+        Sender { producer },
+        Receiver {
+            consumer,
+            wait: WaitState::new(),
+        },
+    )
 }
 
 /// Marks tokens ready and wakes a waiting [`Receiver`]. Clone it for every producer; it is
@@ -153,6 +161,7 @@ impl fmt::Debug for Sender {
 /// ```
 pub struct Receiver {
     consumer: TokenConsumer,
+    wait: WaitState,
 }
 
 impl Receiver {
@@ -201,9 +210,11 @@ impl Receiver {
 
     /// Waits until at least one token is pending, then delivers every pending token.
     ///
-    /// Waits in three phases: a poll, a spin of about 20 microseconds (longer than waking a
-    /// parked thread takes, so request/reply pairs stay fast), then the thread parks (an idle
-    /// receiver burns no CPU) until a notify or the last sender's drop wakes it.
+    /// Waits in three phases: a poll, a spin whose length the receiver's
+    /// [`WaitStrategy`] decides (by default learnt from past waits: up to 50 microseconds
+    /// while spinning pays off, none while the thread is being descheduled or waits turn out
+    /// long), then the thread parks (an idle receiver burns no CPU) until a notify or the last
+    /// sender's drop wakes it.
     ///
     /// # Errors
     ///
@@ -447,6 +458,7 @@ impl Receiver {
         let (waiter, tail) = self.consumer.waiter();
         waiter.block_until(
             tail,
+            &self.wait,
             deadline,
             || self.consumer.try_receive(events, limit.max(1)),
             || self.consumer.head(),
@@ -461,5 +473,38 @@ impl fmt::Debug for Receiver {
             .field("capacity", &self.capacity())
             .field("disconnected", &self.is_disconnected())
             .finish()
+    }
+}
+
+/// The wait strategy knob (see [`WaitStrategy`]).
+impl Receiver {
+    /// How this receiver's blocking receives wait: [`WaitStrategy::Adaptive`] unless set.
+    ///
+    /// ```
+    /// use conflux::WaitStrategy;
+    ///
+    /// let (_sender, receiver) = conflux::notify::event_channel(4);
+    /// assert_eq!(receiver.wait_strategy(), WaitStrategy::Adaptive);
+    /// ```
+    pub fn wait_strategy(&self) -> WaitStrategy {
+        self.wait.strategy()
+    }
+
+    /// Sets how this receiver's blocking receives wait; see [`WaitStrategy`] for when to
+    /// choose which. Async receives never spin, whatever the strategy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use conflux::notify::{event_channel, Events, RecvTimeoutError};
+    /// use conflux::WaitStrategy;
+    ///
+    /// let (_sender, mut receiver) = event_channel(4);
+    /// receiver.set_wait_strategy(WaitStrategy::Spin(Duration::from_micros(5)));
+    /// let mut events = Events::with_capacity(4);
+    /// let waited = receiver.recv_timeout(&mut events, Duration::from_millis(1));
+    /// assert_eq!(waited, Err(RecvTimeoutError::Timeout));
+    /// ```
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.wait.set_strategy(strategy);
     }
 }

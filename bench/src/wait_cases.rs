@@ -1,0 +1,227 @@
+//! How blocking receives wait (issue 10): the same request/reply exchange measured three ways
+//! (wall time on a quiet box, process CPU time burned, wall time with one CPU-bound thread per
+//! core competing), and a producer thread feeding a blocking mailbox consumer. conflux (its
+//! default, adaptive wait) against nexus-notify and crossbeam-channel, and flume for the
+//! mailbox.
+//!
+//! **Why it is fair.** The round trip is the one in `channel_cases.rs` (a ping thread and an
+//! echo thread, one token / one unit message per hop, each library's ordinary blocking
+//! receive, the same spawn and join per batch), run here under three meters:
+//!
+//! * **wall**: ns of wall time per round trip, nothing else running in this process;
+//! * **CPU**: ns of process CPU time (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`, every thread
+//!   of the process, user + system) per round trip: spinning shows up here, parking does not;
+//! * **loaded**: wall ns per round trip while `available_parallelism()` threads of this process
+//!   burn CPU (started before the timed part, stopped after it), so there are more runnable
+//!   threads than cores and a waiter that spins holds a core its partner needs.
+//!
+//! `CONFLUX_WAIT=park|spin20|spinonly` runs conflux's round trips with that fixed
+//! [`conflux::WaitStrategy`] instead of the adaptive default (`Park`, `Spin(20 us)` — the
+//! fixed spin conflux had before, `SpinOnly`), to compare strategies on a host.
+//!
+//! The mailbox case is `mailbox_cases`' producer -> blocking consumer workload (capacity 1024,
+//! the producer retries when full), repeated here so that `--filter wait` shows all four.
+//! Other work on the box shows in every row: quote ranges over runs and the load.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::channel_cases::nexus_recv;
+use crate::harness::{Case, Contender};
+use crate::mailbox_cases::{producer_to_waiting_consumer, Conflux, Crossbeam, Flume};
+
+/// Batches are never shorter than this many round trips (see `Contender::min_iterations`).
+const MIN_ROUND_TRIPS: u64 = 256;
+
+/// The process's CPU time so far, every thread, user + system.
+fn process_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec; the clock id is a constant the kernel knows.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    assert_eq!(status, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+#[derive(Clone, Copy)]
+enum Meter {
+    Wall,
+    Cpu,
+    Loaded,
+}
+
+/// CPU-bound threads, one per core, until dropped.
+struct Competitors {
+    stop: Arc<AtomicBool>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Competitors {
+    fn start() -> Competitors {
+        let stop = Arc::new(AtomicBool::new(false));
+        let cores = thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = (0..cores)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    let mut x = 1u64;
+                    // Relaxed: a stop flag; nothing is published through it.
+                    while !stop.load(Ordering::Relaxed) {
+                        for _ in 0..1000 {
+                            x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Competitors { stop, threads }
+    }
+}
+
+impl Drop for Competitors {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            thread.join().unwrap();
+        }
+    }
+}
+
+/// Wraps a batch of round trips (`run(iterations)`) in the meter.
+fn metered(name: &'static str, meter: Meter, run: fn(u64)) -> Contender {
+    Contender::timed(name, move |iterations| {
+        let took = match meter {
+            Meter::Wall => {
+                let start = Instant::now();
+                run(iterations);
+                start.elapsed()
+            }
+            Meter::Cpu => {
+                let start = process_cpu_time();
+                run(iterations);
+                process_cpu_time().saturating_sub(start)
+            }
+            Meter::Loaded => {
+                let competitors = Competitors::start();
+                let start = Instant::now();
+                run(iterations);
+                let took = start.elapsed();
+                drop(competitors);
+                took
+            }
+        };
+        (iterations, took)
+    })
+    .min_iterations(MIN_ROUND_TRIPS)
+}
+
+fn conflux_round_trips(iterations: u64) {
+    use conflux::notify::{event_channel, Events, Token};
+    let (ping, ping_rx) = event_channel(1);
+    let (pong, mut pong_rx) = event_channel(1);
+    let strategy = match std::env::var("CONFLUX_WAIT").as_deref() {
+        Ok("park") => conflux::WaitStrategy::Park,
+        Ok("spin20") => conflux::WaitStrategy::Spin(Duration::from_micros(20)),
+        Ok("spinonly") => conflux::WaitStrategy::SpinOnly,
+        _ => conflux::WaitStrategy::Adaptive,
+    };
+    pong_rx.set_wait_strategy(strategy);
+    let echo = thread::spawn(move || {
+        let mut ping_rx = ping_rx;
+        ping_rx.set_wait_strategy(strategy);
+        let mut events = Events::with_capacity(1);
+        while ping_rx.recv(&mut events).is_ok() {
+            pong.notify(Token::new(0)).unwrap();
+        }
+    });
+    let mut events = Events::with_capacity(1);
+    for _ in 0..iterations {
+        ping.notify(Token::new(0)).unwrap();
+        pong_rx.recv(&mut events).unwrap();
+        black_box(events.len());
+    }
+    drop(ping);
+    echo.join().unwrap();
+}
+
+fn nexus_round_trips(iterations: u64) {
+    use nexus_notify::{event_channel, Events, Token};
+    let (ping, ping_rx) = event_channel(1);
+    let (pong, pong_rx) = event_channel(1);
+    let echo = thread::spawn(move || {
+        let mut events = Events::with_capacity(1);
+        for _ in 0..iterations {
+            nexus_recv(&ping_rx, &mut events);
+            pong.notify(Token::new(0)).unwrap();
+        }
+    });
+    let mut events = Events::with_capacity(1);
+    for _ in 0..iterations {
+        ping.notify(Token::new(0)).unwrap();
+        nexus_recv(&pong_rx, &mut events);
+        black_box(events.len());
+    }
+    echo.join().unwrap();
+}
+
+fn crossbeam_round_trips(iterations: u64) {
+    let (ping, ping_rx) = crossbeam_channel::bounded::<()>(1);
+    let (pong, pong_rx) = crossbeam_channel::bounded::<()>(1);
+    let echo = thread::spawn(move || {
+        while ping_rx.recv().is_ok() {
+            pong.send(()).unwrap();
+        }
+    });
+    for _ in 0..iterations {
+        ping.send(()).unwrap();
+        pong_rx.recv().unwrap();
+    }
+    drop(ping);
+    echo.join().unwrap();
+}
+
+fn round_trip_case(name: &str, unit: &'static str, meter: Meter) -> Case {
+    Case {
+        name: name.to_string(),
+        unit,
+        contenders: vec![
+            metered("conflux", meter, conflux_round_trips),
+            metered("nexus-notify", meter, nexus_round_trips),
+            metered("crossbeam-channel", meter, crossbeam_round_trips),
+        ],
+    }
+}
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        round_trip_case(
+            "wait: blocking round trip, quiet, wall",
+            "round trip",
+            Meter::Wall,
+        ),
+        round_trip_case(
+            "wait: blocking round trip, quiet, CPU time (all threads)",
+            "round trip (CPU ns)",
+            Meter::Cpu,
+        ),
+        round_trip_case(
+            "wait: blocking round trip, 1 CPU-bound thread per core, wall",
+            "round trip",
+            Meter::Loaded,
+        ),
+        Case {
+            name: "wait: 1 producer thread -> blocking mailbox consumer".to_string(),
+            unit: "message",
+            contenders: vec![
+                producer_to_waiting_consumer::<Conflux>(),
+                producer_to_waiting_consumer::<Crossbeam>(),
+                producer_to_waiting_consumer::<Flume>(),
+            ],
+        },
+    ]
+}

@@ -1,0 +1,393 @@
+//! How long a blocking receive spins before it parks, learnt from the waits it has seen.
+//!
+//! # The trade-off
+//!
+//! A receiver that finds nothing can spin (poll again and again) or park (sleep in the kernel
+//! until a producer unparks it). Parking costs one wake-up per wait: a futex wake, an IPI and a
+//! reschedule, 5-50 us on the virtual machines we measure on; worse, in a request/reply pair
+//! the peer's reply then waits for that wake-up too, so both threads fall into paying it on
+//! every hop. Spinning costs CPU time, and when the host is oversubscribed it costs the
+//! partner's latency as well: a spinning thread holds the core that the thread it waits for
+//! needs, and the scheduler, which sees a CPU-bound thread, lets it keep the core for a whole
+//! time slice (milliseconds).
+//!
+//! # What the best do, and what we take from them
+//!
+//! * **Linux's adaptive mutex** (`mutex_optimistic_spin`) spins only while the lock owner is
+//!   running on another CPU: spinning pays off only if the thread that will end the wait is
+//!   making progress. A receiver cannot see whether its producer runs, but it can see whether
+//!   *it* keeps running: a clock read between two short bursts of polls that jumped by far more
+//!   than the burst takes means the thread was descheduled, the surest sign that the host is
+//!   oversubscribed. Then we stop spinning at once and park.
+//! * **Go's runtime** spins (`sync_runtime_canSpin`) only on a multi-core machine with idle
+//!   processors and only a few rounds, and otherwise parks; it yields rather than spins when the
+//!   spin would steal from runnable work. We take the rule "do not spin when there is other
+//!   runnable work", detected through descheduling, and "one CPU: never spin".
+//! * **parking_lot** (`SpinWait`) spins a few exponentially growing rounds, then yields, then
+//!   parks; its `WordLock`/`RawMutex` keep no history. **crossbeam's `Backoff`** is the same
+//!   shape (`snooze`: pause 2^step, then `yield_now`, then "park now"). Both bound the spin by a
+//!   count, not by what it achieves. We keep a history instead, as glibc's adaptive mutex does
+//!   (`__spins` is an average of how long past acquisitions spun): a wait that would have been
+//!   caught by a spin of `t` argues for a budget of about `2t`; a wait that outlasted the
+//!   longest budget argues for spinning less.
+//! * **Yielding** hands the core to *any* runnable thread, usually a CPU-bound competitor for a
+//!   whole time slice, and the scheduler keeps charging the yielder as CPU-bound; measured here
+//!   (BENCHMARKS.md) it made loaded round trips worse than both spinning and parking. A parked
+//!   thread, by contrast, is credited as a sleeper and preempts a CPU hog when it is woken. So
+//!   the adaptive wait never yields: it spins (while that pays) or parks.
+//!
+//! # The policy
+//!
+//! Per receiver (plain `Cell`s: only the receiving thread reads or writes them):
+//!
+//! ```text
+//!   budget  0 or in [2 us, 50 us], starts at 20 us
+//!   each wait that went past its first poll ends with an observation: how long it took,
+//!   and whether the thread was descheduled while it spun
+//!     descheduled          -> budget 0, and hold it at 0 for `hold` (10 ms, doubling up to
+//!                             320 ms while descheduling repeats), then probe from 20 us
+//!     spun, paid off       -> budget = max(2 * budget, 2 * took), capped at 50 us
+//!     spun, parked anyway  -> budget / 2, 0 below 2 us (the partner was slow, or not
+//!                             running, or waiting for this very core: idle receivers and
+//!                             oversubscribed hosts decay to parking at once, geometrically)
+//!     no spin, took <= 200 us -> a probe: budget = min(2 * took, 50 us), since parking cost a
+//!                             wake-up or two that a spin would have saved (a request/reply
+//!                             pair that fell into parking on every hop climbs out of it);
+//!                             probes whose spins all failed are spaced 1, 2, 4 ... 1024
+//!                             waits apart, reset by any spin that pays off
+//! ```
+//!
+//! An idle receiver therefore spins at most 50 us once, then ever less, and burns nothing while
+//! parked; a receiver woken after sleeping pays one wake-up. The budget is checked by the
+//! clock every few polls, and the polls themselves are separated by a single pause hint: the
+//! gap between a producer's publish and the spinner seeing it is one poll, not a burst of
+//! pauses (one `pause` is ~40 cycles on older Intel cores, ~140 on Skylake and later).
+//!
+//! Under loom the budget is always 0 (loom explores announce/park, and cannot model time);
+//! `SpinOnly` still spins, yielding to the model checker between polls.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use crate::sync;
+use crate::wait_strategy::WaitStrategy;
+
+/// The longest adaptive spin. Longer than the slowest wake-up we measured (~25 us per hop on
+/// the Intel KVM guest), so a request/reply pair whose peer answers at once stays awake, and
+/// short enough that an idle receiver wastes at most this much once.
+const MAX_BUDGET: Duration = Duration::from_micros(50);
+/// Below this a halved budget becomes 0: a spin that short rarely catches anything.
+const MIN_BUDGET: Duration = Duration::from_micros(2);
+/// The most waits between two probes that came to nothing.
+const MAX_PROBE_SPACING: u32 = 1024;
+/// Where a new receiver starts: a little more than one wake-up.
+const START_BUDGET: Duration = Duration::from_micros(20);
+/// Polls between two clock reads. A poll plus one pause is 20-60 ns, so the clock (~20 ns via
+/// the vDSO) is read every 0.3-1 us, often enough to keep the budget and to notice a preemption.
+const POLLS_PER_CLOCK_READ: u32 = 16;
+/// A gap between two clock reads this long means the thread did not run in between (16 polls
+/// take about a microsecond; timer interrupts and VM exits take a few).
+const DESCHEDULED_GAP: Duration = Duration::from_micros(30);
+/// A wait with no spin that took at most this long makes the next wait spin (twice as long,
+/// capped at `MAX_BUDGET`): parking cost it one or two wake-ups that a spin would have saved.
+/// Above the longest wake-up pair we measured (~45 us per round trip of two parked threads).
+const PROBE_LIMIT: Duration = Duration::from_micros(200);
+/// How long spinning stays off after a descheduling, at first and at most.
+const FIRST_HOLD: Duration = Duration::from_millis(10);
+const LONGEST_HOLD: Duration = Duration::from_millis(320);
+
+/// What one spin saw.
+pub(crate) struct Spun<R> {
+    /// The attempt's result, if it succeeded while spinning.
+    pub(crate) result: Option<R>,
+    /// Whether a clock gap showed that the thread was descheduled while spinning.
+    pub(crate) descheduled: bool,
+}
+
+/// Spins on `attempt` (one pause hint between polls) until it succeeds, `stop` passes (never,
+/// for `None`), or — when `give_up_if_descheduled` — the thread turns out to be descheduled.
+pub(crate) fn spin<R>(
+    attempt: &mut impl FnMut() -> Option<R>,
+    stop: Option<Instant>,
+    give_up_if_descheduled: bool,
+) -> Spun<R> {
+    let mut last = Instant::now();
+    let mut descheduled = false;
+    if stop.is_some_and(|stop| last >= stop) {
+        return Spun {
+            result: None,
+            descheduled,
+        };
+    }
+    loop {
+        for _ in 0..POLLS_PER_CLOCK_READ {
+            if let Some(result) = attempt() {
+                return Spun {
+                    result: Some(result),
+                    descheduled,
+                };
+            }
+            sync::retry_hint();
+        }
+        let now = Instant::now();
+        if now.saturating_duration_since(last) >= DESCHEDULED_GAP {
+            descheduled = true;
+            if give_up_if_descheduled {
+                return Spun {
+                    result: None,
+                    descheduled,
+                };
+            }
+        }
+        if stop.is_some_and(|stop| now >= stop) {
+            return Spun {
+                result: None,
+                descheduled,
+            };
+        }
+        last = now;
+    }
+}
+
+/// A receiver's wait strategy and, for [`WaitStrategy::Adaptive`], what it learnt.
+///
+/// Owned by the receiver and only touched by the thread that receives, hence `Cell`s: this is
+/// not shared state, and the wait/wake protocol (and its loom models) does not see it.
+#[derive(Debug)]
+pub(crate) struct WaitState {
+    strategy: Cell<WaitStrategy>,
+    /// The adaptive spin budget.
+    budget: Cell<Duration>,
+    /// While set and in the future, the adaptive budget stays 0 (a descheduling was seen).
+    hold_until: Cell<Option<Instant>>,
+    /// The next hold's length.
+    hold: Cell<Duration>,
+    /// Waits without a spin still to go before the next probe.
+    probe_in: Cell<u32>,
+    /// What `probe_in` is set to when a probe's spins all came to nothing.
+    probe_every: Cell<u32>,
+}
+
+/// What a wait will do after its first poll.
+pub(crate) struct Plan {
+    /// Spin at most this long (`None`: without limit, never park).
+    pub(crate) spin: Option<Duration>,
+    /// Whether this wait learns from its outcome (adaptive only).
+    pub(crate) learn: bool,
+}
+
+impl WaitState {
+    pub(crate) fn new() -> WaitState {
+        WaitState {
+            strategy: Cell::new(WaitStrategy::Adaptive),
+            budget: Cell::new(START_BUDGET),
+            hold_until: Cell::new(None),
+            hold: Cell::new(FIRST_HOLD),
+            probe_in: Cell::new(0),
+            probe_every: Cell::new(1),
+        }
+    }
+
+    pub(crate) fn strategy(&self) -> WaitStrategy {
+        self.strategy.get()
+    }
+
+    pub(crate) fn set_strategy(&self, strategy: WaitStrategy) {
+        self.strategy.set(strategy);
+    }
+
+    /// Decides how the wait that starts at `now` spins.
+    pub(crate) fn plan(&self, now: Instant) -> Plan {
+        match self.strategy.get() {
+            WaitStrategy::SpinOnly => Plan {
+                spin: None,
+                learn: false,
+            },
+            // loom cannot model time: bounded spins are skipped there.
+            _ if cfg!(loom) => Plan {
+                spin: Some(Duration::ZERO),
+                learn: false,
+            },
+            WaitStrategy::Park => Plan {
+                spin: Some(Duration::ZERO),
+                learn: false,
+            },
+            WaitStrategy::Spin(budget) => Plan {
+                spin: Some(budget),
+                learn: false,
+            },
+            WaitStrategy::Adaptive => {
+                let held = self.hold_until.get().is_some_and(|until| now < until);
+                Plan {
+                    spin: Some(if held || !multi_core() {
+                        Duration::ZERO
+                    } else {
+                        self.budget.get()
+                    }),
+                    learn: true,
+                }
+            }
+        }
+    }
+
+    /// Learns from a finished wait that started at `start` and ended at `end`: whether its
+    /// spin was descheduled, and whether the spin (rather than a park) got the result.
+    pub(crate) fn observe(&self, start: Instant, end: Instant, descheduled: bool, spun: bool) {
+        if descheduled {
+            self.budget.set(Duration::ZERO);
+            let hold = self.hold.get();
+            self.hold_until.set(end.checked_add(hold));
+            self.hold.set((hold * 2).min(LONGEST_HOLD));
+            return;
+        }
+        if self.hold_until.get().is_some_and(|until| end >= until) {
+            // The hold ran out: probe with a spin again, from where a new receiver starts.
+            self.hold_until.set(None);
+            self.budget.set(START_BUDGET);
+            return;
+        }
+        let took = end.saturating_duration_since(start);
+        let budget = self.budget.get();
+        if budget.is_zero() {
+            // No spin ran. A wait short enough that a spin could have caught it (parking cost
+            // it a wake-up or two) earns a probe: a spin of twice its length. Probes that came
+            // to nothing are spaced out exponentially (1, 2, 4 ... 1024 waits apart), so a
+            // host where spins never pay stops paying for probes.
+            if self.probe_in.get() > 0 {
+                self.probe_in.set(self.probe_in.get() - 1);
+            } else if took <= PROBE_LIMIT {
+                self.budget.set((took * 2).min(MAX_BUDGET));
+            }
+        } else if spun {
+            // The spin paid off: double the budget (and keep at least twice what this wait
+            // took), so that a run of paid-off spins quickly undoes the halvings a few
+            // wasted ones caused (a producer descheduled now and then). Probes and the next
+            // hold after a descheduling start short again.
+            self.budget.set((budget * 2).max(took * 2).min(MAX_BUDGET));
+            self.probe_every.set(1);
+            if self.hold_until.get().is_none() {
+                self.hold.set(FIRST_HOLD);
+            }
+        } else if budget / 2 >= MIN_BUDGET {
+            // The whole budget was spun for nothing: the partner was slow, not running, or
+            // waiting for this very core. Spin half as long next time.
+            self.budget.set(budget / 2);
+        } else {
+            // Down to nothing: park at once, and probe again only after a while.
+            self.budget.set(Duration::ZERO);
+            let every = self.probe_every.get();
+            self.probe_in.set(every);
+            self.probe_every.set((every * 2).min(MAX_PROBE_SPACING));
+        }
+    }
+}
+
+/// Whether spinning can help at all: on one CPU the producer cannot run while we spin.
+fn multi_core() -> bool {
+    use std::sync::OnceLock;
+    static MULTI_CORE: OnceLock<bool> = OnceLock::new();
+    *MULTI_CORE.get_or_init(|| std::thread::available_parallelism().map_or(true, |n| n.get() > 1))
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn at(start: Instant, micros: u64) -> Instant {
+        start + Duration::from_micros(micros)
+    }
+
+    #[test]
+    fn paid_off_spins_grow_the_budget_and_wasted_ones_halve_it() {
+        let state = WaitState::new();
+        let t = Instant::now();
+        state.observe(t, at(t, 1_000), false, false);
+        assert_eq!(state.budget.get(), START_BUDGET / 2);
+        state.observe(t, at(t, 1), false, true);
+        assert_eq!(state.budget.get(), START_BUDGET);
+        state.observe(t, at(t, 30), false, true);
+        assert_eq!(state.budget.get(), MAX_BUDGET);
+        for _ in 0..5 {
+            state.observe(t, at(t, 1_000), false, false);
+        }
+        assert_eq!(state.budget.get(), Duration::ZERO);
+        // With no spin, a long wait leaves it at 0 (an idle receiver stays parked)...
+        state.observe(t, at(t, 5_000), false, false);
+        assert_eq!(state.budget.get(), Duration::ZERO);
+        // ...and after one skipped wait, a wait a spin could have caught probes with one.
+        state.observe(t, at(t, 40), false, false);
+        assert_eq!(state.budget.get(), MAX_BUDGET);
+    }
+
+    #[test]
+    fn probes_that_come_to_nothing_are_spaced_out() {
+        let state = WaitState::new();
+        let t = Instant::now();
+        let mut parked_waits_per_cycle = Vec::new();
+        for _ in 0..4 {
+            // Spins never pay; each parked wait takes 30 us (a probe's trigger).
+            let mut waits = 0;
+            while state.budget.get().is_zero() {
+                state.observe(t, at(t, 30), false, false);
+                waits += 1;
+            }
+            while !state.budget.get().is_zero() {
+                state.observe(t, at(t, 100), false, false);
+            }
+            parked_waits_per_cycle.push(waits);
+        }
+        assert_eq!(parked_waits_per_cycle, [0, 2, 3, 5]); // the first cycle starts spinning
+                                                          // A spin that pays resets the spacing.
+        state.budget.set(START_BUDGET);
+        state.observe(t, at(t, 1), false, true);
+        assert_eq!(state.probe_every.get(), 1);
+    }
+
+    #[test]
+    fn a_descheduling_stops_spinning_for_a_growing_hold_then_probes_again() {
+        let state = WaitState::new();
+        let t = Instant::now();
+        state.observe(t, at(t, 5), true, false);
+        assert_eq!(state.plan(at(t, 6)).spin, Some(Duration::ZERO));
+        assert_eq!(state.hold.get(), FIRST_HOLD * 2);
+        // Short waits during the hold do not restart spinning.
+        state.observe(at(t, 6), at(t, 10), false, false);
+        assert_eq!(state.plan(at(t, 11)).spin, Some(Duration::ZERO));
+        // After the hold: a probe from the start budget.
+        let later = at(t, 5 + FIRST_HOLD.as_micros() as u64 + 1);
+        state.observe(later, later, false, false);
+        if multi_core() {
+            assert_eq!(state.plan(later).spin, Some(START_BUDGET));
+        }
+    }
+
+    #[test]
+    fn fixed_strategies_do_not_learn() {
+        let state = WaitState::new();
+        state.set_strategy(WaitStrategy::Park);
+        assert_eq!(state.plan(Instant::now()).spin, Some(Duration::ZERO));
+        state.set_strategy(WaitStrategy::SpinOnly);
+        assert_eq!(state.plan(Instant::now()).spin, None);
+        let budget = Duration::from_micros(7);
+        state.set_strategy(WaitStrategy::Spin(budget));
+        let plan = state.plan(Instant::now());
+        assert_eq!((plan.spin, plan.learn), (Some(budget), false));
+    }
+
+    #[test]
+    fn a_spin_reports_a_clock_gap_as_a_descheduling() {
+        let mut polls = 0;
+        let spun = spin(
+            &mut || {
+                polls += 1;
+                if polls == 3 {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                None::<()>
+            },
+            None,
+            true,
+        );
+        assert!(spun.descheduled && spun.result.is_none());
+    }
+}
