@@ -4,3 +4,4 @@ pub(crate) mod alloc;
 pub(crate) mod ready_queue;
 pub(crate) mod token_queue;
 pub(crate) mod waiter;
+pub(crate) mod wake_hook;

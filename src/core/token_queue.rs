@@ -13,6 +13,9 @@
 //!                                                               with one fetch_and per word
 //! ```
 //!
+//! Step 4 is a parked or awaiting receiver (`event_channel`, see `waiter.rs`) or, for
+//! `event_queue_with_waker`, the user's wake hook armed by an event loop (see `wake_hook.rs`).
+//!
 //! * **Conflation.** A token's pending bit is set by the notify that queues it and cleared by
 //!   the poll that delivers it, so a token is in the ring at most once and the ring, sized to
 //!   the next power of two of the capacity, can never overflow. Memory: 4 bytes of ring and
@@ -42,7 +45,8 @@ use std::cell::{Cell, RefCell};
 use crossbeam_utils::CachePadded;
 
 use super::alloc;
-use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK};
+use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK, SLEEPING};
+use super::wake_hook::{self, WakeHook};
 use crate::notify::{Events, NotifyError, Token};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -91,12 +95,16 @@ pub(crate) struct TokenQueue {
     tail: CachePadded<AtomicUsize>,
     /// Live producer handles.
     producers: CachePadded<AtomicUsize>,
+    /// How a sleeping consumer is woken: a parked thread or task ([`Waiter`], `event_channel`),
+    /// or, when `hook` is set (`event_queue_with_waker`), the user's callback instead. Both use
+    /// the tail word's SLEEPING bit, so a notify tests one bit either way.
     waiter: Waiter,
+    hook: Option<WakeHook>,
 }
 
 impl TokenQueue {
     #[track_caller]
-    fn new(capacity: usize) -> TokenQueue {
+    fn new(capacity: usize, hook: Option<WakeHook>) -> TokenQueue {
         assert!(
             capacity > 0,
             "the capacity of a notify queue must be non-zero"
@@ -124,6 +132,7 @@ impl TokenQueue {
             tail: CachePadded::new(AtomicUsize::new(0)),
             producers: CachePadded::new(AtomicUsize::new(1)),
             waiter: Waiter::new(),
+            hook,
         }
     }
 
@@ -158,8 +167,25 @@ impl TokenQueue {
         // Release: the poll that reads this index with Acquire sees everything before it.
         self.ring[position & self.ring_mask]
             .store(index as u32 | self.lap_tag(position), Ordering::Release);
-        self.waiter.wake_if_announced(&self.tail, seen);
+        self.wake_if_announced(seen);
         Ok(())
+    }
+
+    /// Wakes the consumer if `seen`, the tail word a producer's RMW returned, says it announced
+    /// a sleep (or armed the hook). The one bit test is all a notify pays while it is awake.
+    #[inline]
+    fn wake_if_announced(&self, seen: usize) {
+        if seen & SLEEPING != 0 {
+            self.wake_announced();
+        }
+    }
+
+    #[cold]
+    fn wake_announced(&self) {
+        match &self.hook {
+            Some(hook) => wake_hook::wake_armed(&self.tail, hook),
+            None => self.waiter.wake_announced(&self.tail),
+        }
     }
 
     /// Delivers pending tokens from position `head`, oldest first, so that `events` ends with
@@ -312,7 +338,7 @@ impl Drop for TokenProducer {
             // re-polls, or this RMW sees its announcement and wakes it. AcqRel: Release orders
             // the flag above before the bit; Acquire receives the announcement's registration.
             let seen = self.queue.tail.fetch_or(DISCONNECTED, Ordering::AcqRel);
-            self.queue.waiter.wake_if_announced(&self.queue.tail, seen);
+            self.queue.wake_if_announced(seen);
         }
     }
 }
@@ -394,6 +420,11 @@ impl TokenConsumer {
         (&self.queue.waiter, &self.queue.tail)
     }
 
+    /// Arms the wake hook unless tokens are pending (claimed beyond `head`); see `wake_hook`.
+    pub(crate) fn arm(&self) -> bool {
+        wake_hook::arm(&self.queue.tail, self.head.get())
+    }
+
     /// The position the consumer will read next (for sleep announcements).
     pub(crate) fn head(&self) -> usize {
         self.head.get()
@@ -420,7 +451,17 @@ impl Drop for TokenConsumer {
 /// [`MAX_CAPACITY`], or if the memory cannot be allocated.
 #[track_caller]
 pub(crate) fn token_queue(capacity: usize) -> (TokenProducer, TokenConsumer) {
-    let queue = Arc::new(TokenQueue::new(capacity));
+    token_queue_with_hook(capacity, None)
+}
+
+/// Like [`token_queue`], waking the consumer through `hook` (armed with
+/// [`TokenConsumer::arm`]) instead of the [`Waiter`].
+#[track_caller]
+pub(crate) fn token_queue_with_hook(
+    capacity: usize,
+    hook: Option<WakeHook>,
+) -> (TokenProducer, TokenConsumer) {
+    let queue = Arc::new(TokenQueue::new(capacity, hook));
     let scratch = RefCell::new(ClearScratch::new(queue.flag_words()));
     (
         TokenProducer {
