@@ -199,3 +199,22 @@ fn last_notifier_drop_wakes_an_armed_loop() {
         assert!(bell.wakes() <= arms);
     });
 }
+
+/// A batch (`notify_many`) racing the arm: one claim for the run, at most one wake, and the
+/// loop never sleeps through it.
+#[test]
+fn notify_many_racing_arm_wakes_at_most_once() {
+    model(|| {
+        let (notifier, poller, bell) = hooked(2);
+        let producer = thread::spawn(move || {
+            notifier
+                .notify_many(&[Token::new(1), Token::new(0)])
+                .unwrap()
+        });
+        let mut seen = Vec::new();
+        let arms = run_loop(&poller, &bell, &mut seen, contains_all(&[0, 1]));
+        producer.join().unwrap();
+        assert_eq!(seen, [1, 0]);
+        assert!(bell.wakes() <= arms);
+    });
+}

@@ -225,3 +225,15 @@ fn stress_a_sleeping_loop_sees_every_final_value_and_wakes_at_most_once_per_arm(
     );
     eprintln!("{arms} arms, {} wakes", bell.wakes());
 }
+
+#[test]
+fn notify_many_wakes_an_armed_loop_once() {
+    let (notifier, poller, bell) = hooked(256);
+    assert!(poller.arm());
+    let tokens: Vec<Token> = (0..200).map(Token::new).collect();
+    notifier.notify_many(&tokens).unwrap();
+    assert_eq!(bell.wakes(), 1, "one arm, one wake, however many claims");
+    let mut events = Events::with_capacity(256);
+    poller.poll(&mut events);
+    assert_eq!(events.len(), 200);
+}

@@ -64,6 +64,10 @@ const LAP_TAG: u32 = 1 << 31;
 /// can be: 2<sup>28</sup> tokens there, 2<sup>31</sup> on 64-bit targets.
 pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 28 };
 
+/// Newly pending tokens `notify_many` claims positions for with one `fetch_add` (a stack
+/// buffer of their indices: 256 bytes).
+const MANY_CHUNK: usize = 64;
+
 const FLAG_BITS: usize = u64::BITS as usize;
 /// Flag words per cache line.
 const WORDS_PER_LINE: usize = 8;
@@ -169,6 +173,80 @@ impl TokenQueue {
             .store(index as u32 | self.lap_tag(position), Ordering::Release);
         self.wake_if_announced(seen);
         Ok(())
+    }
+
+    /// Makes every token of `tokens` pending that is not yet, in order, claiming ring
+    /// positions for up to [`MANY_CHUNK`] newly pending tokens with one `fetch_add` (and waking
+    /// the consumer at most once per claim). Stops at the first out-of-range token, or at the
+    /// first token found pending on a closed queue; the tokens before it are notified.
+    ///
+    /// The per-token protocol is `notify`'s, with steps 2 to 4 done once for a run of new
+    /// tokens: their positions are consecutive and published in slice order. Slot reuse holds
+    /// as for single claims: a position `q` of the run can be written once `q - ring_len` was
+    /// read, and among `q - ring_len ..= q` two positions carry one token; if the later is in
+    /// this run, this producer's own acquiring `fetch_or` of that token read the clear that
+    /// followed the pop of the earlier one; otherwise the tail's release sequence carries it,
+    /// as for `notify`. A run never holds a token twice, so it fits the ring.
+    fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        let mut fresh = [0u32; MANY_CHUNK];
+        let mut rest = tokens;
+        loop {
+            let mut new = 0;
+            let mut taken = 0;
+            let mut result = Ok(());
+            for &token in rest {
+                if new == MANY_CHUNK {
+                    break;
+                }
+                let index = token.index();
+                if index >= self.capacity {
+                    result = Err(NotifyError::OutOfRange {
+                        token,
+                        capacity: self.capacity,
+                    });
+                    break;
+                }
+                taken += 1;
+                let (word, bit) = self.flag_of(index);
+                // AcqRel: as in `notify`.
+                let was = self.flag_word(word).fetch_or(bit, Ordering::AcqRel);
+                if was & bit != 0 {
+                    // Relaxed: as in `notify`.
+                    if self.closed.load(Ordering::Relaxed) {
+                        result = Err(NotifyError::Closed { token });
+                        break;
+                    }
+                    continue;
+                }
+                fresh[new] = index as u32;
+                new += 1;
+            }
+            // Bits set above must reach the ring whatever stopped the loop.
+            if new > 0 {
+                self.publish_run(&fresh[..new]);
+            }
+            rest = &rest[taken..];
+            if result.is_err() || rest.is_empty() {
+                return result;
+            }
+        }
+    }
+
+    /// Steps 2 to 4 of `notify` for a run of newly pending tokens: one claim, then each slot.
+    fn publish_run(&self, run: &[u32]) {
+        // AcqRel: as in `notify`. Positions wrap within the bits above the flags: the carry
+        // out of the top of the word is the wrap.
+        let seen = self
+            .tail
+            .fetch_add(run.len() * ONE_POSITION, Ordering::AcqRel);
+        let first = waiter::position_of(seen);
+        for (k, &index) in run.iter().enumerate() {
+            let position = first.wrapping_add(k) & POSITION_MASK;
+            // Release: as in `notify`.
+            self.ring[position & self.ring_mask]
+                .store(index | self.lap_tag(position), Ordering::Release);
+        }
+        self.wake_if_announced(seen);
     }
 
     /// Wakes the consumer if `seen`, the tail word a producer's RMW returned, says it announced
@@ -304,6 +382,10 @@ impl TokenProducer {
     #[inline]
     pub(crate) fn notify(&self, token: Token) -> Result<(), NotifyError> {
         self.queue.notify(token)
+    }
+
+    pub(crate) fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        self.queue.notify_many(tokens)
     }
 
     pub(crate) fn capacity(&self) -> usize {

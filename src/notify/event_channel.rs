@@ -101,6 +101,25 @@ impl Sender {
         self.producer.notify(token)
     }
 
+    /// Notifies every token of `tokens`, in order, with one queue claim per up to 64 newly
+    /// pending ones and at most one wake-up of the receiver per claim; the same rules and
+    /// errors as [`Notifier::notify_many`](super::Notifier::notify_many).
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// sender.notify_many(&[Token::new(2), Token::new(0)])?;
+    /// let mut events = Events::with_capacity(4);
+    /// receiver.recv(&mut events).unwrap();
+    /// assert_eq!(events.as_slice(), &[Token::new(2), Token::new(0)]);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        self.producer.notify_many(tokens)
+    }
+
     /// The number of tokens: valid tokens are `0..capacity()`.
     ///
     /// ```

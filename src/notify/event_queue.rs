@@ -174,6 +174,37 @@ impl Notifier {
         self.producer.notify(token)
     }
 
+    /// Notifies every token of `tokens`, in order, as `notify` would one by one, but claims
+    /// queue positions for all the newly pending ones together (one atomic claim per up to 64
+    /// of them) and wakes the consumer (or calls the wake hook) at most once per claim.
+    ///
+    /// Tokens already pending are conflated as usual (and their writes published); a token
+    /// that appears twice is pending at its second occurrence, so it is delivered once.
+    ///
+    /// # Errors
+    ///
+    /// Stops at the first token that is out of range ([`NotifyError::OutOfRange`]) or finds
+    /// the queue closed ([`NotifyError::Closed`]) and returns that error: the tokens before it
+    /// were notified, the ones from it on were not.
+    ///
+    /// ```
+    /// use conflux::notify::{event_queue, Events, NotifyError, Token};
+    ///
+    /// let (notifier, poller) = event_queue(8);
+    /// notifier.notify_many(&[Token::new(3), Token::new(1), Token::new(3)])?;
+    /// let bad = notifier.notify_many(&[Token::new(5), Token::new(9), Token::new(6)]);
+    /// assert_eq!(bad, Err(NotifyError::OutOfRange { token: Token::new(9), capacity: 8 }));
+    ///
+    /// let mut events = Events::with_capacity(8);
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.as_slice(), &[Token::new(3), Token::new(1), Token::new(5)]);
+    /// # Ok::<(), NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        self.producer.notify_many(tokens)
+    }
+
     /// The number of tokens: valid tokens are `0..capacity()`.
     ///
     /// ```
