@@ -289,6 +289,24 @@ impl TokenQueue {
         self.deliver(head, scratch, events, limit)
     }
 
+    /// Delivers the oldest pending token if its position is published: `poll` with a limit of
+    /// one, without an `Events` buffer or the batched clear (the `Stream`'s receive).
+    /// Must only be called by the queue's one consumer.
+    #[inline]
+    fn take_one(&self, head: &Cell<usize>) -> Option<Token> {
+        let position = head.get();
+        // Acquire: as in `deliver`.
+        let value = self.ring[position & self.ring_mask].load(Ordering::Acquire);
+        if value & LAP_TAG != self.lap_tag(position) {
+            return None;
+        }
+        let index = (value & !LAP_TAG) as usize;
+        let (word, bit) = self.flag_of(index);
+        self.clear_pending(word, bit);
+        head.set(position.wrapping_add(1) & POSITION_MASK);
+        Some(Token::new(index))
+    }
+
     /// The body of a poll that has something to deliver.
     fn deliver(
         &self,
@@ -468,6 +486,12 @@ impl TokenConsumer {
     #[inline]
     pub(crate) fn poll(&self, events: &mut Events, limit: usize) -> usize {
         self.queue.poll(&self.head, &self.scratch, events, limit)
+    }
+
+    /// The oldest pending token, if one is published (no disconnection check, no wait).
+    #[inline]
+    pub(crate) fn take_one(&self) -> Option<Token> {
+        self.queue.take_one(&self.head)
     }
 
     pub(crate) fn capacity(&self) -> usize {

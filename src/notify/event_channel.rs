@@ -488,9 +488,9 @@ impl Receiver {
 /// The receiver as a stream of tokens: conflated, oldest first, one token per item; it ends
 /// (`None`) once every [`Sender`] is gone and everything pending was delivered.
 ///
-/// **No token is held back.** Each `poll_next` receives exactly one token (a receive with a
-/// limit of 1) and returns it, so between items the stream buffers nothing: mixing the stream
-/// with [`try_recv`](Receiver::try_recv) or any other receive neither loses, duplicates nor
+/// **No token is held back.** Each `poll_next` takes exactly one token from the queue and
+/// returns it, so between items the stream buffers nothing: mixing the stream with
+/// [`try_recv`](Receiver::try_recv) or any other receive neither loses, duplicates nor
 /// reorders a token. The price is that each item clears its own pending bit (one RMW per token,
 /// where a batched receive shares one per flag word); when throughput matters more than the
 /// `Stream` interface, use [`recv_async`](Receiver::recv_async) with a budget.
@@ -530,6 +530,11 @@ impl futures_core::Stream for Receiver {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Token>> {
         let this = self.get_mut();
+        // The common case, a token waiting: one slot read and one clear, no buffer.
+        if let Some(token) = this.consumer.take_one() {
+            return Poll::Ready(Some(token));
+        }
+        // Otherwise the full receive: disconnection, waker registration, the re-check.
         let mut slot = std::mem::take(&mut this.stream_slot);
         let result = match this.poll_recv(cx, &mut slot, 1) {
             // `Ok` with a limit of 1: exactly one token.
