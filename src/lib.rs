@@ -12,13 +12,15 @@
 //! ```text
 //!                conflux::notify                           conflux::mailbox
 //!   Token, Events, event_queue, event_channel,    Feedback, Policy, Overflow, policies,
-//!   LocalNotify                                   new, new_unreliable, Sender, Receiver
+//!   event_queue_with_waker, LocalNotify           new, new_unreliable, Sender, Receiver
 //!                     │                                         │
 //!   core::token_queue: pending bits + FIFO       core::ready_queue: bounded MPSC ring
 //!   ring of u32 token indices                    with per-slot stamps, + overflow lock
 //!                     └──────────────┬──────────────────────────┘
 //!   core::waiter: sleep announcements in each queue's tail word,
 //!                 thread parking or an async Waker
+//!   core::wake_hook: the same bit as "armed", for a loop that sleeps in epoll/mio
+//!                 and is woken by a user callback once per arm
 //!                                    │
 //!   sync: std types, or loom's under --cfg loom
 //! ```

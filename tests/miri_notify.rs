@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use conflux::notify::{event_channel, event_queue, Events, Token};
+use conflux::notify::{event_channel, event_queue, event_queue_with_waker, Events, Token};
 
 #[test]
 fn threads_notify_and_a_poller_sees_every_final_value() {
@@ -76,4 +76,46 @@ fn dropping_handles_in_any_order_frees_everything() {
     drop(sender);
     let mut events = Events::with_capacity(3);
     assert!(receiver.recv(&mut events).is_err());
+}
+
+#[test]
+fn a_loop_armed_and_sleeping_on_a_condvar_gets_every_batch() {
+    use std::sync::{Condvar, Mutex};
+    const TOKENS: usize = 6;
+    let bell = Arc::new((Mutex::new(false), Condvar::new()));
+    let ringer = Arc::clone(&bell);
+    let (notifier, poller) = event_queue_with_waker(TOKENS, move || {
+        *ringer.0.lock().unwrap() = true;
+        ringer.1.notify_one();
+    });
+    let producer = thread::spawn(move || {
+        for round in 0..4 {
+            let batch: Vec<Token> = (0..3).map(|k| Token::new((round + k) % TOKENS)).collect();
+            notifier.notify_many(&batch).unwrap();
+            notifier.notify(Token::new(5)).unwrap();
+        }
+    });
+    let mut events = Events::with_capacity(TOKENS);
+    let mut seen = [false; TOKENS];
+    loop {
+        poller.poll(&mut events);
+        if !events.is_empty() {
+            events.iter().for_each(|t| seen[t.index()] = true);
+            continue;
+        }
+        if poller.arm() {
+            if poller.is_disconnected() {
+                break;
+            }
+            let mut rung = bell.0.lock().unwrap();
+            while !*rung {
+                rung = bell.1.wait(rung).unwrap();
+            }
+            *rung = false;
+        } else {
+            thread::yield_now();
+        }
+    }
+    producer.join().unwrap();
+    assert_eq!(seen, [true; TOKENS]);
 }

@@ -263,3 +263,66 @@ fn local_notify_follows_the_same_rules() {
         Err(NotifyError::OutOfRange { capacity: 8, .. })
     ));
 }
+
+#[test]
+fn notify_many_keeps_order_conflates_and_matches_single_notifies() {
+    // More than one claim's worth (64) of new tokens, some already pending, some repeated.
+    let (notifier, poller) = event_queue(300);
+    let (single, single_poller) = event_queue(300);
+    let mut events = Events::with_capacity(300);
+    notifier.notify(Token::new(7)).unwrap();
+    single.notify(Token::new(7)).unwrap();
+    let batch: Vec<Token> = (0..200)
+        .map(|i| Token::new((i * 37) % 150))
+        .chain([7, 0, 299].map(Token::new))
+        .collect();
+    notifier.notify_many(&batch).unwrap();
+    for &token in &batch {
+        single.notify(token).unwrap();
+    }
+    poller.poll(&mut events);
+    let got = indices(&events);
+    single_poller.poll(&mut events);
+    assert_eq!(got, indices(&events));
+    assert_eq!(got[0], 7);
+    assert_eq!(got.len(), 151); // 7, the other 149 of 0..150, then 299
+}
+
+#[test]
+fn notify_many_wraps_the_ring_many_times() {
+    let (notifier, poller) = event_queue(3);
+    let mut events = Events::with_capacity(3);
+    for round in 0..100usize {
+        let order = [round % 3, (round + 2) % 3, (round + 1) % 3].map(Token::new);
+        notifier.notify_many(&order).unwrap();
+        poller.poll_limit(&mut events, 1 + round % 3);
+        let mut seen = indices(&events);
+        poller.poll(&mut events);
+        seen.extend(indices(&events));
+        assert_eq!(seen, order.map(Token::index));
+    }
+}
+
+#[test]
+fn notify_many_stops_at_the_first_bad_token_and_keeps_the_ones_before() {
+    let (notifier, poller) = event_queue(4);
+    let mut events = Events::with_capacity(4);
+    let result = notifier.notify_many(&[2, 4, 1].map(Token::new));
+    assert_eq!(
+        result,
+        Err(NotifyError::OutOfRange {
+            token: Token::new(4),
+            capacity: 4
+        })
+    );
+    poller.poll(&mut events);
+    assert_eq!(indices(&events), [2]);
+    assert_eq!(notifier.notify_many(&[]), Ok(()));
+    drop(poller);
+    assert_eq!(
+        notifier.notify_many(&[3, 0].map(Token::new)),
+        Err(NotifyError::Closed {
+            token: Token::new(3)
+        })
+    );
+}

@@ -12,16 +12,18 @@
 //! (one bar group per case, conflux beside each peer) in `target/conflux-bench/chart.svg`.
 //!
 //! This file only parses the flags, gathers the cases of each family (`notify_cases`,
-//! `channel_cases`, `mailbox_cases`: each returns `Vec<harness::Case>`), hands them to the
-//! harness, and measures memory exactly with a counting global allocator (the heap bytes a
-//! 4096-token queue owns, the same accounting for both crates). What makes the comparison
-//! fair is documented in `harness.rs` (interleaving, warm-up, medians) and in each case file.
+//! `channel_cases`, `mailbox_cases`, `wake_hook_cases`: each returns `Vec<harness::Case>`),
+//! hands them to the harness, and measures memory exactly with a counting global allocator
+//! (the heap bytes a 4096-token queue owns, the same accounting for both crates). What makes
+//! the comparison fair is documented in `harness.rs` (interleaving, warm-up, medians) and in
+//! each case file.
 
 mod channel_cases;
 mod chart;
 mod harness;
 mod mailbox_cases;
 mod notify_cases;
+mod wake_hook_cases;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -122,6 +124,7 @@ fn main() {
         .chain(channel_cases::cases())
         .chain(mailbox_cases::cases())
         .chain(wait_cases::cases())
+        .chain(wake_hook_cases::cases())
         .filter(|case| matches(&case.name))
         .collect();
     let with_memory = matches("memory at 4096 tokens");
@@ -134,6 +137,9 @@ fn main() {
     let mut report = harness::table(&cases);
     if with_memory {
         report.push_str(&memory_table());
+    }
+    if wake_hook_cases::ran() {
+        report.push_str(&wake_hook_cases::wake_table());
     }
     let lost = channel_cases::NEXUS_LOST_WAKEUPS.load(Ordering::Relaxed);
     let mut notes = format!(

@@ -5,3 +5,4 @@ pub(crate) mod ready_queue;
 pub(crate) mod spin_policy;
 pub(crate) mod token_queue;
 pub(crate) mod waiter;
+pub(crate) mod wake_hook;

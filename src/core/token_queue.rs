@@ -13,6 +13,9 @@
 //!                                                               with one fetch_and per word
 //! ```
 //!
+//! Step 4 is a parked or awaiting receiver (`event_channel`, see `waiter.rs`) or, for
+//! `event_queue_with_waker`, the user's wake hook armed by an event loop (see `wake_hook.rs`).
+//!
 //! * **Conflation.** A token's pending bit is set by the notify that queues it and cleared by
 //!   the poll that delivers it, so a token is in the ring at most once and the ring, sized to
 //!   the next power of two of the capacity, can never overflow. Memory: 4 bytes of ring and
@@ -42,7 +45,8 @@ use std::cell::{Cell, RefCell};
 use crossbeam_utils::CachePadded;
 
 use super::alloc;
-use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK};
+use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK, SLEEPING};
+use super::wake_hook::{self, WakeHook};
 use crate::notify::{Events, NotifyError, Token};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -59,6 +63,10 @@ const LAP_TAG: u32 = 1 << 31;
 /// targets the ring's bytes (4 per slot) must stay below `isize::MAX`, the most any allocation
 /// can be: 2<sup>28</sup> tokens there, 2<sup>31</sup> on 64-bit targets.
 pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 28 };
+
+/// Newly pending tokens `notify_many` claims positions for with one `fetch_add` (a stack
+/// buffer of their indices: 256 bytes).
+const MANY_CHUNK: usize = 64;
 
 const FLAG_BITS: usize = u64::BITS as usize;
 /// Flag words per cache line.
@@ -91,12 +99,16 @@ pub(crate) struct TokenQueue {
     tail: CachePadded<AtomicUsize>,
     /// Live producer handles.
     producers: CachePadded<AtomicUsize>,
+    /// How a sleeping consumer is woken: a parked thread or task ([`Waiter`], `event_channel`),
+    /// or, when `hook` is set (`event_queue_with_waker`), the user's callback instead. Both use
+    /// the tail word's SLEEPING bit, so a notify tests one bit either way.
     waiter: Waiter,
+    hook: Option<WakeHook>,
 }
 
 impl TokenQueue {
     #[track_caller]
-    fn new(capacity: usize) -> TokenQueue {
+    fn new(capacity: usize, hook: Option<WakeHook>) -> TokenQueue {
         assert!(
             capacity > 0,
             "the capacity of a notify queue must be non-zero"
@@ -124,6 +136,7 @@ impl TokenQueue {
             tail: CachePadded::new(AtomicUsize::new(0)),
             producers: CachePadded::new(AtomicUsize::new(1)),
             waiter: Waiter::new(),
+            hook,
         }
     }
 
@@ -158,8 +171,99 @@ impl TokenQueue {
         // Release: the poll that reads this index with Acquire sees everything before it.
         self.ring[position & self.ring_mask]
             .store(index as u32 | self.lap_tag(position), Ordering::Release);
-        self.waiter.wake_if_announced(&self.tail, seen);
+        self.wake_if_announced(seen);
         Ok(())
+    }
+
+    /// Makes every token of `tokens` pending that is not yet, in order, claiming ring
+    /// positions for up to [`MANY_CHUNK`] newly pending tokens with one `fetch_add` (and waking
+    /// the consumer at most once per claim). Stops at the first out-of-range token, or at the
+    /// first token found pending on a closed queue; the tokens before it are notified.
+    ///
+    /// The per-token protocol is `notify`'s, with steps 2 to 4 done once for a run of new
+    /// tokens: their positions are consecutive and published in slice order. Slot reuse holds
+    /// as for single claims: a position `q` of the run can be written once `q - ring_len` was
+    /// read, and among `q - ring_len ..= q` two positions carry one token; if the later is in
+    /// this run, this producer's own acquiring `fetch_or` of that token read the clear that
+    /// followed the pop of the earlier one; otherwise the tail's release sequence carries it,
+    /// as for `notify`. A run never holds a token twice, so it fits the ring.
+    fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        let mut fresh = [0u32; MANY_CHUNK];
+        let mut rest = tokens;
+        loop {
+            let mut new = 0;
+            let mut taken = 0;
+            let mut result = Ok(());
+            for &token in rest {
+                if new == MANY_CHUNK {
+                    break;
+                }
+                let index = token.index();
+                if index >= self.capacity {
+                    result = Err(NotifyError::OutOfRange {
+                        token,
+                        capacity: self.capacity,
+                    });
+                    break;
+                }
+                taken += 1;
+                let (word, bit) = self.flag_of(index);
+                // AcqRel: as in `notify`.
+                let was = self.flag_word(word).fetch_or(bit, Ordering::AcqRel);
+                if was & bit != 0 {
+                    // Relaxed: as in `notify`.
+                    if self.closed.load(Ordering::Relaxed) {
+                        result = Err(NotifyError::Closed { token });
+                        break;
+                    }
+                    continue;
+                }
+                fresh[new] = index as u32;
+                new += 1;
+            }
+            // Bits set above must reach the ring whatever stopped the loop.
+            if new > 0 {
+                self.publish_run(&fresh[..new]);
+            }
+            rest = &rest[taken..];
+            if result.is_err() || rest.is_empty() {
+                return result;
+            }
+        }
+    }
+
+    /// Steps 2 to 4 of `notify` for a run of newly pending tokens: one claim, then each slot.
+    fn publish_run(&self, run: &[u32]) {
+        // AcqRel: as in `notify`. Positions wrap within the bits above the flags: the carry
+        // out of the top of the word is the wrap.
+        let seen = self
+            .tail
+            .fetch_add(run.len() * ONE_POSITION, Ordering::AcqRel);
+        let first = waiter::position_of(seen);
+        for (k, &index) in run.iter().enumerate() {
+            let position = first.wrapping_add(k) & POSITION_MASK;
+            // Release: as in `notify`.
+            self.ring[position & self.ring_mask]
+                .store(index | self.lap_tag(position), Ordering::Release);
+        }
+        self.wake_if_announced(seen);
+    }
+
+    /// Wakes the consumer if `seen`, the tail word a producer's RMW returned, says it announced
+    /// a sleep (or armed the hook). The one bit test is all a notify pays while it is awake.
+    #[inline]
+    fn wake_if_announced(&self, seen: usize) {
+        if seen & SLEEPING != 0 {
+            self.wake_announced();
+        }
+    }
+
+    #[cold]
+    fn wake_announced(&self) {
+        match &self.hook {
+            Some(hook) => wake_hook::wake_armed(&self.tail, hook),
+            None => self.waiter.wake_announced(&self.tail),
+        }
     }
 
     /// Delivers pending tokens from position `head`, oldest first, so that `events` ends with
@@ -183,6 +287,24 @@ impl TokenQueue {
             return 0;
         }
         self.deliver(head, scratch, events, limit)
+    }
+
+    /// Delivers the oldest pending token if its position is published: `poll` with a limit of
+    /// one, without an `Events` buffer or the batched clear (the `Stream`'s receive).
+    /// Must only be called by the queue's one consumer.
+    #[inline]
+    fn take_one(&self, head: &Cell<usize>) -> Option<Token> {
+        let position = head.get();
+        // Acquire: as in `deliver`.
+        let value = self.ring[position & self.ring_mask].load(Ordering::Acquire);
+        if value & LAP_TAG != self.lap_tag(position) {
+            return None;
+        }
+        let index = (value & !LAP_TAG) as usize;
+        let (word, bit) = self.flag_of(index);
+        self.clear_pending(word, bit);
+        head.set(position.wrapping_add(1) & POSITION_MASK);
+        Some(Token::new(index))
     }
 
     /// The body of a poll that has something to deliver.
@@ -280,6 +402,10 @@ impl TokenProducer {
         self.queue.notify(token)
     }
 
+    pub(crate) fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        self.queue.notify_many(tokens)
+    }
+
     pub(crate) fn capacity(&self) -> usize {
         self.queue.capacity
     }
@@ -312,7 +438,7 @@ impl Drop for TokenProducer {
             // re-polls, or this RMW sees its announcement and wakes it. AcqRel: Release orders
             // the flag above before the bit; Acquire receives the announcement's registration.
             let seen = self.queue.tail.fetch_or(DISCONNECTED, Ordering::AcqRel);
-            self.queue.waiter.wake_if_announced(&self.queue.tail, seen);
+            self.queue.wake_if_announced(seen);
         }
     }
 }
@@ -362,6 +488,12 @@ impl TokenConsumer {
         self.queue.poll(&self.head, &self.scratch, events, limit)
     }
 
+    /// The oldest pending token, if one is published (no disconnection check, no wait).
+    #[inline]
+    pub(crate) fn take_one(&self) -> Option<Token> {
+        self.queue.take_one(&self.head)
+    }
+
     pub(crate) fn capacity(&self) -> usize {
         self.queue.capacity
     }
@@ -394,6 +526,11 @@ impl TokenConsumer {
         (&self.queue.waiter, &self.queue.tail)
     }
 
+    /// Arms the wake hook unless tokens are pending (claimed beyond `head`); see `wake_hook`.
+    pub(crate) fn arm(&self) -> bool {
+        wake_hook::arm(&self.queue.tail, self.head.get())
+    }
+
     /// The position the consumer will read next (for sleep announcements).
     pub(crate) fn head(&self) -> usize {
         self.head.get()
@@ -420,7 +557,17 @@ impl Drop for TokenConsumer {
 /// [`MAX_CAPACITY`], or if the memory cannot be allocated.
 #[track_caller]
 pub(crate) fn token_queue(capacity: usize) -> (TokenProducer, TokenConsumer) {
-    let queue = Arc::new(TokenQueue::new(capacity));
+    token_queue_with_hook(capacity, None)
+}
+
+/// Like [`token_queue`], waking the consumer through `hook` (armed with
+/// [`TokenConsumer::arm`]) instead of the [`Waiter`].
+#[track_caller]
+pub(crate) fn token_queue_with_hook(
+    capacity: usize,
+    hook: Option<WakeHook>,
+) -> (TokenProducer, TokenConsumer) {
+    let queue = Arc::new(TokenQueue::new(capacity, hook));
     let scratch = RefCell::new(ClearScratch::new(queue.flag_words()));
     (
         TokenProducer {

@@ -144,7 +144,7 @@ impl Waiter {
     }
 
     #[cold]
-    fn wake_announced(&self, tail: &AtomicUsize) {
+    pub(crate) fn wake_announced(&self, tail: &AtomicUsize) {
         // AcqRel: Acquire pairs with the announcement's Release so the registration is visible.
         // Only the producer that actually clears the bit wakes: one sleep, one wake-up.
         if tail.fetch_and(!SLEEPING, Ordering::AcqRel) & SLEEPING != 0 {

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,7 @@ pub fn event_channel(max_tokens: usize) -> (Sender, Receiver) {
         Receiver {
             consumer,
             wait: WaitState::new(),
+            stream_slot: Events::default(),
         },
     )
 }
@@ -100,6 +102,25 @@ impl Sender {
     #[inline]
     pub fn notify(&self, token: Token) -> Result<(), NotifyError> {
         self.producer.notify(token)
+    }
+
+    /// Notifies every token of `tokens`, in order, with one queue claim per up to 64 newly
+    /// pending ones and at most one wake-up of the receiver per claim; the same rules and
+    /// errors as [`Notifier::notify_many`](super::Notifier::notify_many).
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, Token};
+    ///
+    /// let (sender, receiver) = event_channel(4);
+    /// sender.notify_many(&[Token::new(2), Token::new(0)])?;
+    /// let mut events = Events::with_capacity(4);
+    /// receiver.recv(&mut events).unwrap();
+    /// assert_eq!(events.as_slice(), &[Token::new(2), Token::new(0)]);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        self.producer.notify_many(tokens)
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.
@@ -162,6 +183,10 @@ impl fmt::Debug for Sender {
 pub struct Receiver {
     consumer: TokenConsumer,
     wait: WaitState,
+    /// The one-token buffer behind the `Stream` impl: always empty between two `poll_next`s,
+    /// so a stream never holds tokens back from the other receives. Allocated (one token) by
+    /// the first `poll_next` that delivers.
+    stream_slot: Events,
 }
 
 impl Receiver {
@@ -464,6 +489,69 @@ impl Receiver {
             || self.consumer.head(),
             || false,
         )
+    }
+}
+
+/// The receiver as a stream of tokens: conflated, oldest first, one token per item; it ends
+/// (`None`) once every [`Sender`] is gone and everything pending was delivered.
+///
+/// **No token is held back.** Each `poll_next` takes exactly one token from the queue and
+/// returns it, so between items the stream buffers nothing: mixing the stream with
+/// [`try_recv`](Receiver::try_recv) or any other receive neither loses, duplicates nor
+/// reorders a token. The price is that each item clears its own pending bit (one RMW per token,
+/// where a batched receive shares one per flag word); when throughput matters more than the
+/// `Stream` interface, use [`recv_async`](Receiver::recv_async) with a budget.
+///
+/// Like [`recv_async`](Receiver::recv_async), polling needs `&mut` (here `Pin<&mut Self>`;
+/// the receiver is `Unpin`), so the stream can move into `tokio::spawn` on a multi-thread
+/// runtime. After the end, it keeps returning `None`.
+///
+/// ```
+/// use std::pin::Pin;
+/// use futures_core::Stream;
+/// use conflux::notify::{event_channel, Token};
+///
+/// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// # rt.block_on(async {
+/// let (sender, mut receiver) = event_channel(8);
+/// let consumer = tokio::spawn(async move {
+///     let mut seen = Vec::new();
+///     // `StreamExt::next` from futures or tokio-stream does the same.
+///     while let Some(token) =
+///         std::future::poll_fn(|cx| Pin::new(&mut receiver).poll_next(cx)).await
+///     {
+///         seen.push(token.index());
+///     }
+///     seen
+/// });
+/// for i in [5, 1, 5] {
+///     sender.notify(Token::new(i)).unwrap();
+/// }
+/// drop(sender); // the stream ends once 5 and 1 (and perhaps 5 again) are delivered
+/// let seen = consumer.await.unwrap();
+/// assert!(seen == [5, 1] || seen == [5, 1, 5]);
+/// # });
+/// ```
+impl futures_core::Stream for Receiver {
+    type Item = Token;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Token>> {
+        let this = self.get_mut();
+        // The common case, a token waiting: one slot read and one clear, no buffer.
+        if let Some(token) = this.consumer.take_one() {
+            return Poll::Ready(Some(token));
+        }
+        // Otherwise the full receive: disconnection, waker registration, the re-check.
+        let mut slot = std::mem::take(&mut this.stream_slot);
+        let result = match this.poll_recv(cx, &mut slot, 1) {
+            // `Ok` with a limit of 1: exactly one token.
+            Poll::Ready(Ok(())) => Poll::Ready(slot.as_slice().first().copied()),
+            Poll::Ready(Err(RecvError)) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        };
+        slot.clear();
+        this.stream_slot = slot;
+        result
     }
 }
 

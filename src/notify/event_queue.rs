@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::{Events, NotifyError, Token};
 use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
+use crate::core::wake_hook::WakeHook;
 
 /// Makes a queue for tokens `0..max_tokens`: any number of [`Notifier`]s, one [`Poller`].
 ///
@@ -46,6 +47,75 @@ use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
 #[track_caller]
 pub fn event_queue(max_tokens: usize) -> (Notifier, Poller) {
     let (producer, consumer) = token_queue::token_queue(max_tokens);
+    (Notifier { producer }, Poller { consumer })
+}
+
+/// Like [`event_queue`], for an event loop that sleeps in its own primitive (epoll, mio,
+/// io_uring, a GUI loop): a notify can wake it by calling `wake`, once per [`Poller::arm`].
+///
+/// Before it sleeps, the loop calls [`arm`](Poller::arm). `false` means tokens are pending:
+/// poll instead of sleeping. `true` means the first notify that makes a token pending
+/// afterwards calls `wake` exactly once (after publishing the token); no notify calls it again
+/// until the loop arms again. A loop that arms before every sleep never sleeps through a
+/// notify, and while it is busy (not armed) notifies cost what [`event_queue`]'s cost: no
+/// system call, no extra atomic operation. Dropping the last [`Notifier`] also wakes an armed
+/// loop, once, so it can see [`Poller::is_disconnected`].
+///
+/// `wake` runs on the notifying thread, inside [`Notifier::notify`] (or inside the last
+/// `Notifier`'s drop): keep it short and non-blocking, like `mio::Waker::wake` or an
+/// `eventfd` write. If it panics, the panic unwinds out of that `notify`; the token stays
+/// pending (the next poll delivers it and the next `arm` returns `false`), only that one
+/// wake-up is lost. A panic from the last `Notifier`'s drop while already unwinding aborts, as
+/// any panicking destructor does.
+///
+/// # Panics
+///
+/// As [`event_queue`].
+///
+/// # Examples
+///
+/// A loop that sleeps on a condition variable, standing in for `epoll_wait`:
+///
+/// ```
+/// use std::sync::{Arc, Condvar, Mutex};
+/// use conflux::notify::{event_queue_with_waker, Events, Token};
+///
+/// let bell = Arc::new((Mutex::new(false), Condvar::new()));
+/// let ring = Arc::clone(&bell);
+/// let (notifier, poller) = event_queue_with_waker(64, move || {
+///     *ring.0.lock().unwrap() = true;
+///     ring.1.notify_one();
+/// });
+///
+/// let producer = std::thread::spawn(move || {
+///     for i in 0..10 {
+///         notifier.notify(Token::new(i)).unwrap();
+///     }
+/// });
+///
+/// let mut events = Events::with_capacity(64);
+/// let mut seen = 0;
+/// while seen < 10 {
+///     poller.poll(&mut events);
+///     seen += events.len();
+///     if events.is_empty() && poller.arm() {
+///         // Armed with nothing pending: sleep until the hook rings.
+///         let mut rung = bell.0.lock().unwrap();
+///         while !*rung {
+///             rung = bell.1.wait(rung).unwrap();
+///         }
+///         *rung = false;
+///     }
+/// }
+/// producer.join().unwrap();
+/// ```
+#[track_caller]
+pub fn event_queue_with_waker(
+    max_tokens: usize,
+    wake: impl Fn() + Send + Sync + 'static,
+) -> (Notifier, Poller) {
+    let (producer, consumer) =
+        token_queue::token_queue_with_hook(max_tokens, Some(WakeHook::new(wake)));
     (Notifier { producer }, Poller { consumer })
 }
 
@@ -102,6 +172,37 @@ impl Notifier {
     #[inline]
     pub fn notify(&self, token: Token) -> Result<(), NotifyError> {
         self.producer.notify(token)
+    }
+
+    /// Notifies every token of `tokens`, in order, as `notify` would one by one, but claims
+    /// queue positions for all the newly pending ones together (one atomic claim per up to 64
+    /// of them) and wakes the consumer (or calls the wake hook) at most once per claim.
+    ///
+    /// Tokens already pending are conflated as usual (and their writes published); a token
+    /// that appears twice is pending at its second occurrence, so it is delivered once.
+    ///
+    /// # Errors
+    ///
+    /// Stops at the first token that is out of range ([`NotifyError::OutOfRange`]) or finds
+    /// the queue closed ([`NotifyError::Closed`]) and returns that error: the tokens before it
+    /// were notified, the ones from it on were not.
+    ///
+    /// ```
+    /// use conflux::notify::{event_queue, Events, NotifyError, Token};
+    ///
+    /// let (notifier, poller) = event_queue(8);
+    /// notifier.notify_many(&[Token::new(3), Token::new(1), Token::new(3)])?;
+    /// let bad = notifier.notify_many(&[Token::new(5), Token::new(9), Token::new(6)]);
+    /// assert_eq!(bad, Err(NotifyError::OutOfRange { token: Token::new(9), capacity: 8 }));
+    ///
+    /// let mut events = Events::with_capacity(8);
+    /// poller.poll(&mut events);
+    /// assert_eq!(events.as_slice(), &[Token::new(3), Token::new(1), Token::new(5)]);
+    /// # Ok::<(), NotifyError>(())
+    /// ```
+    #[inline]
+    pub fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+        self.producer.notify_many(tokens)
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.
@@ -207,6 +308,48 @@ impl Poller {
     #[inline]
     pub fn poll_limit(&self, events: &mut Events, limit: usize) {
         self.consumer.poll(events, limit);
+    }
+
+    /// Call before the loop sleeps: `false` if tokens are pending (poll instead of sleeping);
+    /// `true` if none is, and then the first notify that makes a token pending calls the
+    /// queue's `wake` hook, once (see [`event_queue_with_waker`]).
+    ///
+    /// "Pending" includes tokens a notify has claimed a place for but not finished publishing:
+    /// a poll right after a `false` can come back empty while a producer is between those two
+    /// steps, and `arm` keeps answering `false` until it is done, so re-poll rather than sleep.
+    /// Tokens already delivered into an [`Events`] (a partial drain's leftovers) are the
+    /// caller's, not the queue's: handle them before arming.
+    ///
+    /// The arm lasts until a notify (or the last [`Notifier`]'s drop) uses it: a loop that armed
+    /// and then woke for another reason gets one extra `wake` from the next notify, and arming
+    /// again while armed is `true` and changes nothing. Without a hook ([`event_queue`]), `arm`
+    /// still answers whether tokens are pending and nothing is called. Costs one load when
+    /// tokens are pending, one compare-exchange otherwise.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use conflux::notify::{event_queue_with_waker, Events, Token};
+    ///
+    /// let wakes = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&wakes);
+    /// let (notifier, poller) = event_queue_with_waker(8, move || {
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    /// });
+    ///
+    /// notifier.notify(Token::new(1))?; // not armed: no wake
+    /// assert!(!poller.arm()); // token 1 is pending: poll, do not sleep
+    /// let mut events = Events::with_capacity(8);
+    /// poller.poll(&mut events);
+    ///
+    /// assert!(poller.arm()); // nothing pending: safe to sleep
+    /// notifier.notify(Token::new(2))?; // wakes
+    /// notifier.notify(Token::new(3))?; // already woken: no second wake
+    /// assert_eq!(wakes.load(Ordering::Relaxed), 1);
+    /// # Ok::<(), conflux::notify::NotifyError>(())
+    /// ```
+    pub fn arm(&self) -> bool {
+        self.consumer.arm()
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.

@@ -13,6 +13,10 @@
 //! ```
 //!
 //! * [`event_queue`]: [`Notifier`] + [`Poller`], non-blocking, for a loop that polls anyway.
+//! * [`event_queue_with_waker`]: the same, for a loop that sleeps in its own primitive (epoll,
+//!   mio, io_uring): it [`arm`](Poller::arm)s before sleeping, and the first notify afterwards
+//!   calls your `wake` hook once (e.g. `mio::Waker::wake`); a busy loop's notifies cost nothing
+//!   extra.
 //! * [`event_channel`]: [`Sender`] + [`Receiver`], which can also block, time out or
 //!   `.await`, and reports when every sender is gone.
 //! * [`LocalNotify`]: the same rules inside one thread, with no atomics.
@@ -40,7 +44,7 @@ mod token;
 
 pub use error::{NotifyError, RecvError, RecvTimeoutError, TryRecvError};
 pub use event_channel::{event_channel, Receiver, Sender};
-pub use event_queue::{event_queue, Notifier, Poller};
+pub use event_queue::{event_queue, event_queue_with_waker, Notifier, Poller};
 pub use events::Events;
 pub use local::LocalNotify;
 pub use token::Token;
