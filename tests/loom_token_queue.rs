@@ -241,7 +241,7 @@ fn notify_many_runs_reuse_slots_safely_and_keep_order() {
         let single = thread::spawn(move || notifier.notify(Token::new(0)).unwrap());
         let mut events = Events::with_capacity(2);
         let mut deliveries = [0usize; 2];
-        let mut record = |events: &Events, deliveries: &mut [usize; 2]| {
+        let record = |events: &Events, deliveries: &mut [usize; 2]| {
             let mut once = [false; 2];
             for token in events {
                 assert!(!once[token.index()], "twice in one poll");

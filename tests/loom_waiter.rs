@@ -57,7 +57,7 @@ fn notify_then_last_drop_racing_sleep_delivers_then_disconnects() {
 #[test]
 fn last_sender_drop_wakes_a_blocked_receiver() {
     model(|| {
-        let (sender, mut receiver) = event_channel(1);
+        let (sender, receiver) = event_channel(1);
         let dropper = thread::spawn(move || drop(sender));
         let mut events = Events::with_capacity(1);
         assert_eq!(receiver.recv(&mut events), Err(RecvError));

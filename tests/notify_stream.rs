@@ -1,6 +1,7 @@
 //! `notify::Receiver` as a `futures_core::Stream<Item = Token>`: FIFO, conflation, the end at
 //! disconnection, use inside `tokio::spawn` on a multi-thread runtime, and mixing the stream
 //! with the other receives.
+#![cfg(not(loom))]
 
 use std::future::poll_fn;
 use std::pin::Pin;

@@ -1,5 +1,6 @@
 //! The event-loop wake hook (`event_queue_with_waker` + `Poller::arm`): behaviour, and a stress
 //! test with real threads and a loop that sleeps on a condition variable.
+#![cfg(not(loom))]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
