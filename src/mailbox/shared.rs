@@ -282,16 +282,22 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 None if wait => sync::lock(&self.slow),
                 None => return Err(Contended),
             };
-            match self.refill_then_take(&mut slow, head) {
-                Some(message) => {
-                    drop(slow);
-                    buffer.push(message);
-                    taken += 1;
-                    if taken == limit {
-                        return Ok(taken);
+            // The single takes that found `ready` refilled after each message would now pop
+            // the refilled messages (and refill after each): refill, and go on popping.
+            self.refill(&mut slow);
+            let got = self.ready.pop_many(head, buffer, limit - taken);
+            if got == 0 {
+                // As in `refill_then_take`: `ready` took nothing, the oldest retained is next.
+                match self.take_retained(&mut slow) {
+                    Some(message) => {
+                        drop(slow);
+                        buffer.push(message);
+                        taken += 1;
                     }
+                    None => return Ok(taken),
                 }
-                None => return Ok(taken),
+            } else {
+                taken += got;
             }
         }
     }
@@ -319,9 +325,13 @@ impl<T, M: Mode<T>> Shared<T, M> {
         if let Some(message) = self.ready.pop(head) {
             return Some(message);
         }
-        // `ready` is empty but took nothing: it is closed (`Receiver::close`), or every slot is
-        // claimed by a sender still writing it. Either way the oldest retained message is next
-        // in its own sender's order.
+        self.take_retained(slow)
+    }
+
+    /// With `ready` empty after a refill that it took nothing of: it is closed
+    /// (`Receiver::close`), or every slot is claimed by a sender still writing it. Either way
+    /// the oldest retained message is next in its own sender's order: hand it over directly.
+    fn take_retained(&self, slow: &mut SlowState<M::Overflow>) -> Option<T> {
         let mut first = None;
         slow.overflow.drain(|message| match first {
             None => {
