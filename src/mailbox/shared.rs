@@ -521,11 +521,13 @@ impl<T, M: Mode<T>> Shared<T, M> {
         self.ready.len(head) + retained
     }
 
-    /// `Sender::len`: the head the receiver last published, and the overflow under the
-    /// sender-side lock (whose release wakes a receiver that announced meanwhile).
+    /// `Sender::len`: the head the receiver last published, and the overflow, both read under
+    /// the sender-side lock (whose release wakes a receiver that announced meanwhile). Reading
+    /// `ready` under the lock too means a refill (which moves messages under it) is never
+    /// half seen: a moved message is counted once, in overflow or in `ready`.
     pub(crate) fn len_for_sender(&self) -> usize {
-        let retained = self.lock_for_sender().overflow.len();
-        self.ready.len_for_producers() + retained
+        let slow = self.lock_for_sender();
+        slow.overflow.len() + self.ready.len_for_producers()
     }
 
     pub(crate) fn stats(&self) -> Stats {
