@@ -50,13 +50,9 @@
 //!   tail word, like the drop, but keeps everything: receives drain `ready` up to the last
 //!   position claimed before CLOSED, then take retained overflow directly (the ring accepts no
 //!   more claims), then report disconnection. Senders awaiting `closed()` are woken.
-//! * **Batches.** `take_many` is `limit` single takes in a row with the work shared: `ready`'s
-//!   published run is taken in one pass ([`ReadyQueue::pop_many`]), the refill each single
-//!   take does after its message is done once after the run, and an empty `ready` with
-//!   overflow active goes through the same `refill_then_take` as a single take. Delivery order
-//!   and what stays in `ready` and overflow are what the single takes would leave, so a policy
-//!   sees the same overflow. A held lock ends a non-empty batch (nothing waits for a policy
-//!   once something was taken); an empty async batch answers `Contended` like `poll_recv`.
+//! * **Batches** (`shared/batch.rs`): `limit` single takes in a row with the work shared;
+//!   same order, same `ready` / overflow split afterwards, same lock rules (an async batch
+//!   never waits for the lock).
 //! * **Destructors that panic.** Closing drops every message under `catch_unwind`, so one
 //!   message's panicking `Drop` does not strand the others; the first panic is re-raised once
 //!   all are dropped.
@@ -68,6 +64,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
+
+mod batch;
 
 use super::close_signal::CloseSignal;
 use super::mode::Mode;
@@ -245,63 +243,6 @@ impl<T, M: Mode<T>> Shared<T, M> {
         self.refill_then_take(&mut sync::lock(&self.slow), head)
     }
 
-    /// Takes up to `limit` messages into `buffer`, oldest first: what `limit` single takes in a
-    /// row would give, with `ready`'s published run taken in one pass and the refill that each
-    /// single take does after its message done once after the run (the same messages end up
-    /// in `ready` and in overflow, so a policy sees what it would have seen).
-    ///
-    /// Waits for the overflow lock only if `wait` and nothing was taken yet (as [`take`]
-    /// does); otherwise a held lock ends the batch, or is `Err(Contended)` when the batch is
-    /// empty (as [`take_without_waiting`]).
-    ///
-    /// [`take`]: Self::take
-    /// [`take_without_waiting`]: Self::take_without_waiting
-    pub(crate) fn take_many(
-        &self,
-        head: &ReadyHead,
-        buffer: &mut Vec<T>,
-        limit: usize,
-        wait: bool,
-    ) -> Result<usize, Contended> {
-        let mut taken = 0;
-        loop {
-            taken += self.ready.pop_many(head, buffer, limit - taken);
-            // Relaxed: the lock orders the overflow; see `enqueue`.
-            if !self.overflow_active.load(Ordering::Relaxed) {
-                return Ok(taken);
-            }
-            if taken == limit {
-                self.refill_if_free();
-                return Ok(taken);
-            }
-            // `ready` has nothing published while overflow may retain messages: what a single
-            // take does with an empty `ready`, except that a held lock ends a non-empty batch.
-            let mut slow = match sync::try_lock(&self.slow) {
-                Some(slow) => slow,
-                None if taken > 0 => return Ok(taken),
-                None if wait => sync::lock(&self.slow),
-                None => return Err(Contended),
-            };
-            // The single takes that found `ready` refilled after each message would now pop
-            // the refilled messages (and refill after each): refill, and go on popping.
-            self.refill(&mut slow);
-            let got = self.ready.pop_many(head, buffer, limit - taken);
-            if got == 0 {
-                // As in `refill_then_take`: `ready` took nothing, the oldest retained is next.
-                match self.take_retained(&mut slow) {
-                    Some(message) => {
-                        drop(slow);
-                        buffer.push(message);
-                        taken += 1;
-                    }
-                    None => return Ok(taken),
-                }
-            } else {
-                taken += got;
-            }
-        }
-    }
-
     /// Moves retained overflow into `ready`, front to back, as far as there is room.
     fn refill(&self, slow: &mut SlowState<M::Overflow>) {
         slow.overflow
@@ -393,54 +334,8 @@ impl<T, M: Mode<T>> Shared<T, M> {
         }
     }
 
-    /// Up to `limit` messages into `buffer`: `Ok(n >= 1)`, or, when nothing was taken,
-    /// `Empty` / `Disconnected` as [`try_recv`](Self::try_recv) answers (one more look after
-    /// seeing the end). `limit == 0` is `Ok(0)` at once. `wait`: see [`take_many`](Self::take_many);
-    /// without it a contended lock is `Empty`.
-    #[inline]
-    pub(crate) fn try_recv_many(
-        &self,
-        head: &ReadyHead,
-        buffer: &mut Vec<T>,
-        limit: usize,
-        wait: bool,
-    ) -> Result<usize, TryRecvError> {
-        if limit == 0 {
-            return Ok(0);
-        }
-        match self.take_many(head, buffer, limit, wait) {
-            Ok(0) => {}
-            Ok(taken) => return Ok(taken),
-            Err(Contended) => return Err(TryRecvError::Empty),
-        }
-        if !self.intake_ended(head) {
-            return Err(TryRecvError::Empty);
-        }
-        match self.take_many(head, buffer, limit, wait) {
-            Ok(0) => Err(TryRecvError::Disconnected),
-            Ok(taken) => Ok(taken),
-            Err(Contended) => Err(TryRecvError::Empty),
-        }
-    }
-
     pub(crate) fn poll_recv(&self, head: &ReadyHead, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.poll_with(head, cx, || self.try_recv_without_waiting(head))
-    }
-
-    /// The poll behind `recv_many`: `Ready(0)` once intake has ended and nothing is left, or
-    /// at once for `limit == 0`.
-    pub(crate) fn poll_recv_many(
-        &self,
-        head: &ReadyHead,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        if limit == 0 {
-            return Poll::Ready(0);
-        }
-        self.poll_with(head, cx, || self.try_recv_many(head, buffer, limit, false))
-            .map(|taken| taken.unwrap_or(0))
     }
 
     /// The async receive protocol around `attempt` (which must never wait for the overflow
