@@ -273,11 +273,12 @@ fn the_unreliable_flavour_has_the_same_api() {
         receiver.recv_deadline(Instant::now()),
         Err(RecvTimeoutError::Disconnected)
     );
-    let got = runtime().block_on(async move {
+    let runtime = runtime();
+    let got = runtime.block_on(runtime.spawn(async move {
         let mut batch = Vec::new();
         receiver.recv_many(&mut batch, 4).await
-    });
-    assert_eq!(got, 0);
+    }));
+    assert_eq!(got.unwrap(), 0);
 }
 
 #[test]
