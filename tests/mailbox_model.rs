@@ -1,4 +1,4 @@
-//! Property test: random enqueue / try_recv sequences on a mailbox whose message type spills,
+//! Property test: random enqueue / try_recv / try_recv_many sequences on a mailbox whose message type spills,
 //! replaces and rejects, checked result for result against a sequential model (a `VecDeque`
 //! for `ready` and the same policy on a model overflow).
 #![cfg(not(loom))]
@@ -44,6 +44,8 @@ impl UnreliablePolicy for Msg {
 enum Op {
     Enqueue(Msg),
     TryRecv,
+    /// `try_recv_many` with this limit: must be that many `try_recv`s in a row (issue 11).
+    TryRecvMany(usize),
     DropReceiver,
 }
 
@@ -59,6 +61,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => msg().prop_map(Op::Enqueue),
         6 => Just(Op::TryRecv),
+        3 => (0..7usize).prop_map(Op::TryRecvMany),
         1 => Just(Op::DropReceiver),
     ]
 }
@@ -105,6 +108,29 @@ impl Model {
         self.refill();
         msg
     }
+
+    fn try_recv_many(
+        &mut self,
+        buffer: &mut Vec<Msg>,
+        limit: usize,
+    ) -> Result<usize, TryRecvError> {
+        if limit == 0 {
+            return Ok(0);
+        }
+        let mut taken = 0;
+        while taken < limit {
+            match self.try_recv() {
+                Ok(msg) => buffer.push(msg),
+                Err(_) => break,
+            }
+            taken += 1;
+        }
+        if taken == 0 {
+            Err(TryRecvError::Empty)
+        } else {
+            Ok(taken)
+        }
+    }
 }
 
 proptest! {
@@ -137,12 +163,25 @@ proptest! {
                         prop_assert_eq!(receiver.len(), model.ready.len() + model.overflow.len());
                     }
                 }
+                Op::TryRecvMany(limit) => {
+                    if let Some(receiver) = receiver.as_mut() {
+                        let (mut got, mut expected) = (vec![Msg::Hint(0)], vec![Msg::Hint(0)]);
+                        prop_assert_eq!(
+                            receiver.try_recv_many(&mut got, limit),
+                            model.try_recv_many(&mut expected, limit)
+                        );
+                        prop_assert_eq!(got, expected, "appended after what the buffer held");
+                        prop_assert_eq!(receiver.len(), model.ready.len() + model.overflow.len());
+                    }
+                }
                 Op::DropReceiver => {
                     receiver = None;
                     model.closed = true;
                     prop_assert!(sender.is_closed());
                 }
             }
+            let queued = if model.closed { 0 } else { model.ready.len() + model.overflow.len() };
+            prop_assert_eq!(sender.len(), queued);
             let stats = sender.stats();
             prop_assert_eq!((stats.backoff, stats.rejected), (model.backoff, model.rejected));
         }

@@ -124,3 +124,50 @@ fn ring_wraps_many_laps_with_owned_values() {
     drop(receiver);
     assert_eq!(drops.load(Ordering::Relaxed), 21);
 }
+
+/// Issue 11's batch receive over the unsafe ring: runs across the lap boundary, a claim racing
+/// it, overflow refills between runs, close with messages everywhere; each heap-owning message
+/// is moved out exactly once and dropped exactly once.
+#[test]
+fn batch_receives_across_laps_and_close_move_each_value_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (sender, mut receiver) = mailbox::new::<Owned>(cap(3));
+    let owned = {
+        let drops = Arc::clone(&drops);
+        move |id| Owned {
+            id: Box::new(id),
+            drops: Arc::clone(&drops),
+        }
+    };
+    let producer = {
+        let sender = sender.clone();
+        let owned = owned.clone();
+        thread::spawn(move || {
+            for i in 0..20 {
+                assert!(sender.enqueue(owned(i)).accepted());
+            }
+        })
+    };
+    let mut got = Vec::new();
+    let mut buffer = Vec::new();
+    while got.len() < 20 {
+        if let Ok(n) = receiver.try_recv_many(&mut buffer, 1 + got.len() % 4) {
+            assert_eq!(n, buffer.len());
+            got.extend(buffer.drain(..).map(|m| *m.id));
+        }
+    }
+    producer.join().unwrap();
+    assert_eq!(got, (0..20).collect::<Vec<_>>());
+    assert_eq!(drops.load(Ordering::Relaxed), 20);
+    for i in 0..7 {
+        let _ = sender.enqueue(owned(100 + i)); // 3 in ready, 4 retained
+    }
+    assert_eq!(sender.len(), 7);
+    receiver.close();
+    assert_eq!(receiver.try_recv_many(&mut buffer, 2), Ok(2));
+    let rest: Vec<u32> = receiver.try_iter().map(|m| *m.id).collect();
+    assert_eq!(rest, [102, 103, 104, 105, 106]);
+    drop(buffer);
+    drop(receiver);
+    assert_eq!(drops.load(Ordering::Relaxed), 27);
+}

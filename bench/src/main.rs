@@ -12,12 +12,13 @@
 //! (one bar group per case, conflux beside each peer) in `target/conflux-bench/chart.svg`.
 //!
 //! This file only parses the flags, gathers the cases of each family (`notify_cases`,
-//! `channel_cases`, `mailbox_cases`, `wake_hook_cases`: each returns `Vec<harness::Case>`),
-//! hands them to the harness, and measures memory exactly with a counting global allocator
-//! (the heap bytes a 4096-token queue owns, the same accounting for both crates). What makes
-//! the comparison fair is documented in `harness.rs` (interleaving, warm-up, medians) and in
-//! each case file.
+//! `channel_cases`, `mailbox_cases`, `wait_cases`, `wake_hook_cases`, `batch_cases`: each
+//! returns `Vec<harness::Case>`), hands them to the harness, and measures memory exactly with a
+//! counting global allocator (the heap bytes a 4096-token queue owns, the same accounting for
+//! both crates). What makes the comparison fair is documented in `harness.rs` (interleaving,
+//! warm-up, medians) and in each case file.
 
+mod batch_cases;
 mod channel_cases;
 mod chart;
 mod harness;
@@ -125,6 +126,7 @@ fn main() {
         .chain(mailbox_cases::cases())
         .chain(wait_cases::cases())
         .chain(wake_hook_cases::cases())
+        .chain(batch_cases::cases())
         .filter(|case| matches(&case.name))
         .collect();
     let with_memory = matches("memory at 4096 tokens");

@@ -165,6 +165,172 @@ impl<T, M: Mode<T>> Receiver<T, M> {
         self.shared.recv_blocking(&self.head, &self.wait, deadline)
     }
 
+    /// Like [`recv_blocking`](Receiver::recv_blocking), giving up at `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] once `deadline` has passed with nothing buffered (never
+    /// earlier; a deadline already past still takes a buffered message),
+    /// [`RecvTimeoutError::Disconnected`] when nothing is buffered and no message can arrive.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use std::time::{Duration, Instant};
+    /// use conflux::mailbox::{self, policies::Spill, RecvTimeoutError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// assert_eq!(receiver.recv_deadline(soon), Err(RecvTimeoutError::Timeout));
+    /// let _ = sender.enqueue(Spill(1));
+    /// assert_eq!(receiver.recv_deadline(soon), Ok(Spill(1))); // past, but one was buffered
+    /// drop(sender);
+    /// assert_eq!(receiver.recv_deadline(soon), Err(RecvTimeoutError::Disconnected));
+    /// ```
+    pub fn recv_deadline(&mut self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.shared
+            .recv_blocking(&self.head, &self.wait, Some(deadline))
+    }
+
+    /// Waits for at least one message, then appends up to `limit` of them to `buffer`, oldest
+    /// first (the order single receives would give), and returns how many. `0` means no
+    /// message will ever come: every sender is gone (or [`close`](Receiver::close) was
+    /// called) and nothing is buffered; `limit == 0` also returns `0`, at once. `buffer` is
+    /// only appended to, so a reused one should be cleared by the caller.
+    ///
+    /// Works on any executor and never waits for the overflow lock (as
+    /// [`recv`](Receiver::recv)). Cancel-safe: messages go straight into `buffer`, so dropping
+    /// the future loses none.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// # rt.block_on(async {
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u32>>(NonZeroUsize::new(4).unwrap());
+    /// let actor = tokio::spawn(async move {
+    ///     let mut batch = Vec::with_capacity(16);
+    ///     let mut seen = Vec::new();
+    ///     while receiver.recv_many(&mut batch, 16).await > 0 {
+    ///         seen.extend(batch.drain(..).map(|Spill(i)| i));
+    ///     }
+    ///     seen
+    /// });
+    /// for i in 0..10 {
+    ///     let _ = sender.enqueue(Spill(i)); // the 5th onwards may spill: still delivered in order
+    /// }
+    /// drop(sender);
+    /// assert_eq!(actor.await.unwrap(), (0..10).collect::<Vec<_>>());
+    /// # });
+    /// ```
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        poll_fn(|cx| self.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// The poll behind [`recv_many`](Receiver::recv_many): `Ready(n)` as it resolves,
+    /// `Pending` registering `cx`'s waker as [`poll_recv`](Receiver::poll_recv) does.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use std::task::{Context, Poll, Waker};
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(4).unwrap());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut batch = Vec::new();
+    /// assert!(receiver.poll_recv_many(&mut cx, &mut batch, 8).is_pending());
+    /// let _ = sender.enqueue(Spill(1));
+    /// let _ = sender.enqueue(Spill(2));
+    /// assert_eq!(receiver.poll_recv_many(&mut cx, &mut batch, 8), Poll::Ready(2));
+    /// assert_eq!(batch, [Spill(1), Spill(2)]);
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.shared.poll_recv_many(&self.head, cx, buffer, limit)
+    }
+
+    /// Appends up to `limit` buffered messages to `buffer`, oldest first, without waiting for
+    /// a message; returns how many (at least one). Cheaper per message than
+    /// [`try_recv`](Receiver::try_recv) in a loop: `ready`'s published run is taken in one
+    /// pass, and the refill from overflow done once after it.
+    ///
+    /// `limit == 0` is `Ok(0)` (the only `Ok(0)`), without looking at the mailbox.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_recv`](Receiver::try_recv), when nothing was taken:
+    /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] once no message can arrive
+    /// and nothing is buffered.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, TryRecvError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// for i in 0..5 {
+    ///     let _ = sender.enqueue(Spill(i)); // 2 in ready, 3 retained in overflow
+    /// }
+    /// let mut batch = Vec::new();
+    /// assert_eq!(receiver.try_recv_many(&mut batch, 4), Ok(4));
+    /// assert_eq!(receiver.try_recv_many(&mut batch, 4), Ok(1));
+    /// assert_eq!(batch, [Spill(0), Spill(1), Spill(2), Spill(3), Spill(4)]);
+    /// assert_eq!(receiver.try_recv_many(&mut batch, 4), Err(TryRecvError::Empty));
+    /// drop(sender);
+    /// assert_eq!(receiver.try_recv_many(&mut batch, 4), Err(TryRecvError::Disconnected));
+    /// ```
+    pub fn try_recv_many(
+        &mut self,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Result<usize, TryRecvError> {
+        self.shared.try_recv_many(&self.head, buffer, limit, true)
+    }
+
+    /// An iterator over the messages buffered now: each `next` is a
+    /// [`try_recv`](Receiver::try_recv), and the iterator ends at the first that finds nothing
+    /// (empty or disconnected alike). Messages enqueued while it runs are taken too, so a
+    /// sender faster than the loop body can keep it going. After disconnection it yields what
+    /// is left, then ends; on a drained, disconnected mailbox it yields nothing.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// for i in 0..4 {
+    ///     let _ = sender.enqueue(Spill(i));
+    /// }
+    /// let now: Vec<u8> = receiver.try_iter().map(|Spill(i)| i).collect();
+    /// assert_eq!(now, [0, 1, 2, 3]);
+    /// assert_eq!(receiver.try_iter().count(), 0);
+    /// ```
+    pub fn try_iter(&mut self) -> impl Iterator<Item = T> + '_ {
+        std::iter::from_fn(move || self.try_recv().ok())
+    }
+
+    /// Whether no message can arrive any more: every sender is gone, or this receiver called
+    /// [`close`](Receiver::close). Messages may still be buffered (receives deliver them, then
+    /// report disconnection). Reads no line the senders write.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// let _ = sender.enqueue(Spill(1));
+    /// assert!(!receiver.is_disconnected());
+    /// drop(sender);
+    /// assert!(receiver.is_disconnected());
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(1))); // still delivered
+    /// ```
+    pub fn is_disconnected(&self) -> bool {
+        self.shared.is_disconnected(&self.head)
+    }
+
     /// How many messages are buffered, `ready` plus retained overflow: a snapshot (takes the
     /// overflow lock briefly).
     ///

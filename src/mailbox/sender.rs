@@ -84,6 +84,60 @@ impl<T, M: Mode<T>> Sender<T, M> {
         self.shared.stats()
     }
 
+    /// How many messages are queued, `ready` plus retained overflow, as a sender sees them: a
+    /// snapshot, from the position the receiver last published and the overflow under its
+    /// lock (taken briefly, as [`stats`](Sender::stats) does). An overflow type that cannot
+    /// count counts 1 while it retains anything (see [`Overflow::len`](super::Overflow::len)).
+    /// Positions claimed by senders still writing them count.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// for i in 0..3 {
+    ///     let _ = sender.enqueue(Spill(i)); // the third is retained in overflow
+    /// }
+    /// assert_eq!(sender.len(), 3);
+    /// let _ = receiver.try_recv();
+    /// assert_eq!(sender.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.len_for_sender()
+    }
+
+    /// Whether nothing is queued (a snapshot, as [`len`](Sender::len)).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// assert!(sender.is_empty());
+    /// let _ = sender.enqueue(Spill(1));
+    /// assert!(!sender.is_empty());
+    /// let _ = receiver.try_recv();
+    /// assert!(sender.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `self` and `other` enqueue into the same mailbox.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (a, _receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// let (b, _other) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+    /// assert!(a.same_channel(&a.clone()));
+    /// assert!(!a.same_channel(&b));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// Completes once the receiver is dropped or has called
     /// [`Receiver::close`](super::Receiver::close): from then on every enqueue answers `Closed`.
     /// At once if that already happened. Cancel-safe, on any executor; any number of senders

@@ -50,6 +50,9 @@
 //!   tail word, like the drop, but keeps everything: receives drain `ready` up to the last
 //!   position claimed before CLOSED, then take retained overflow directly (the ring accepts no
 //!   more claims), then report disconnection. Senders awaiting `closed()` are woken.
+//! * **Batches** (`shared/batch.rs`): `limit` single takes in a row with the work shared;
+//!   same order, same `ready` / overflow split afterwards, same lock rules (an async batch
+//!   never waits for the lock).
 //! * **Destructors that panic.** Closing drops every message under `catch_unwind`, so one
 //!   message's panicking `Drop` does not strand the others; the first panic is re-raised once
 //!   all are dropped.
@@ -61,6 +64,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
+
+mod batch;
 
 use super::close_signal::CloseSignal;
 use super::mode::Mode;
@@ -273,9 +278,13 @@ impl<T, M: Mode<T>> Shared<T, M> {
         if let Some(message) = self.ready.pop(head) {
             return Some(message);
         }
-        // `ready` is empty but took nothing: it is closed (`Receiver::close`), or every slot is
-        // claimed by a sender still writing it. Either way the oldest retained message is next
-        // in its own sender's order.
+        self.take_retained(slow)
+    }
+
+    /// With `ready` empty after a refill that it took nothing of: it is closed
+    /// (`Receiver::close`), or every slot is claimed by a sender still writing it. Either way
+    /// the oldest retained message is next in its own sender's order: hand it over directly.
+    fn take_retained(&self, slow: &mut SlowState<M::Overflow>) -> Option<T> {
         let mut first = None;
         slow.overflow.drain(|message| match first {
             None => {
@@ -338,8 +347,20 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 
     pub(crate) fn poll_recv(&self, head: &ReadyHead, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        match self.try_recv_without_waiting(head) {
-            Ok(message) => return Poll::Ready(Some(message)),
+        self.poll_with(head, cx, || self.try_recv_without_waiting(head))
+    }
+
+    /// The async receive protocol around `attempt` (which must never wait for the overflow
+    /// lock): attempt; register the task; announce; attempt again. `Ready(None)` is the end.
+    #[inline]
+    fn poll_with<R>(
+        &self,
+        head: &ReadyHead,
+        cx: &mut Context<'_>,
+        mut attempt: impl FnMut() -> Result<R, TryRecvError>,
+    ) -> Poll<Option<R>> {
+        match attempt() {
+            Ok(received) => return Poll::Ready(Some(received)),
             Err(TryRecvError::Disconnected) => return Poll::Ready(None),
             Err(TryRecvError::Empty) => {}
         }
@@ -352,8 +373,8 @@ impl<T, M: Mode<T>> Shared<T, M> {
         {
             return Poll::Pending;
         }
-        match self.try_recv_without_waiting(head) {
-            Ok(message) => Poll::Ready(Some(message)),
+        match attempt() {
+            Ok(received) => Poll::Ready(Some(received)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => {
                 // A sender is between claiming and publishing, or took the lock again: let
@@ -409,8 +430,24 @@ impl<T, M: Mode<T>> Shared<T, M> {
         self.ready.len(head) + retained
     }
 
+    /// `Sender::len`: the head the receiver last published, and the overflow, both read under
+    /// the sender-side lock (whose release wakes a receiver that announced meanwhile). Reading
+    /// `ready` under the lock too means a refill (which moves messages under it) is never
+    /// half seen: a moved message is counted once, in overflow or in `ready`.
+    pub(crate) fn len_for_sender(&self) -> usize {
+        let slow = self.lock_for_sender();
+        slow.overflow.len() + self.ready.len_for_producers()
+    }
+
     pub(crate) fn stats(&self) -> Stats {
         self.lock_for_sender().stats
+    }
+
+    /// No message can arrive any more: every sender is gone, or the receiver closed intake.
+    /// Messages may still be buffered.
+    pub(crate) fn is_disconnected(&self, head: &ReadyHead) -> bool {
+        // Acquire: as in `intake_ended`.
+        self.disconnected.load(Ordering::Acquire) || self.ready.intake_closed(head)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
