@@ -16,8 +16,8 @@ use std::time::Duration;
 ///
 /// * **Adaptive** (the default): a request/reply pair on a quiet multi-core host stays awake
 ///   (sub-microsecond hand-offs), an idle or rarely-fed receiver parks almost at once, and a
-///   receiver that finds itself descheduled while spinning (an oversubscribed host) stops
-///   spinning. Leave it unless you measured otherwise.
+///   receiver that keeps finding itself descheduled while spinning (an oversubscribed host)
+///   decays to parking at once. Leave it unless you measured otherwise.
 /// * **`Spin(budget)`**: a fixed spin, then park. For a host you know: a dedicated core per
 ///   thread and a peer that answers within `budget` (raise it), or a container with a
 ///   fraction of a core (a small budget or [`Park`](WaitStrategy::Park)).
@@ -64,8 +64,8 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WaitStrategy {
-    /// Learn from past waits how long to spin before parking (between 0 and 50 us), and stop
-    /// spinning when the thread turns out to be descheduled while it spins. The default.
+    /// Learn from past waits how long to spin before parking (between 0 and 50 us); a spin
+    /// during which the thread was descheduled stops at once and counts as wasted. The default.
     #[default]
     Adaptive,
     /// Spin for at most this long, then park.

@@ -18,7 +18,7 @@
 //!   making progress. A receiver cannot see whether its producer runs, but it can see whether
 //!   *it* keeps running: a clock read between two short bursts of polls that jumped by far more
 //!   than the burst takes means the thread was descheduled, the surest sign that the host is
-//!   oversubscribed. Then we stop spinning at once and park.
+//!   oversubscribed. Then we stop that spin at once, park, and count the spin as wasted.
 //! * **Go's runtime** spins (`sync_runtime_canSpin`) only on a multi-core machine with idle
 //!   processors and only a few rounds, and otherwise parks; it yields rather than spins when the
 //!   spin would steal from runnable work. We take the rule "do not spin when there is other
@@ -44,8 +44,8 @@
 //!   budget  0 or in [2 us, 50 us], starts at 20 us
 //!   each wait that went past its first poll ends with an observation: how long it took,
 //!   and whether the thread was descheduled while it spun
-//!     descheduled          -> budget 0, and hold it at 0 for `hold` (10 ms, doubling up to
-//!                             320 ms while descheduling repeats), then probe from 20 us
+//!     descheduled          -> the spin stops at once and counts as wasted (below): a host
+//!                             that keeps descheduling the spinner decays to parking at once
 //!     spun, paid off       -> budget = max(2 * budget, 2 * took), capped at 50 us
 //!     spun, parked anyway  -> budget / 2, 0 below 2 us (the partner was slow, or not
 //!                             running, or waiting for this very core: idle receivers and
@@ -92,9 +92,6 @@ const DESCHEDULED_GAP: Duration = Duration::from_micros(30);
 /// capped at `MAX_BUDGET`): parking cost it one or two wake-ups that a spin would have saved.
 /// Above the longest wake-up pair we measured (~45 us per round trip of two parked threads).
 const PROBE_LIMIT: Duration = Duration::from_micros(200);
-/// How long spinning stays off after a descheduling, at first and at most.
-const FIRST_HOLD: Duration = Duration::from_millis(10);
-const LONGEST_HOLD: Duration = Duration::from_millis(320);
 
 /// What one spin saw.
 pub(crate) struct Spun<R> {
@@ -158,10 +155,6 @@ pub(crate) struct WaitState {
     strategy: Cell<WaitStrategy>,
     /// The adaptive spin budget.
     budget: Cell<Duration>,
-    /// While set and in the future, the adaptive budget stays 0 (a descheduling was seen).
-    hold_until: Cell<Option<Instant>>,
-    /// The next hold's length.
-    hold: Cell<Duration>,
     /// Waits without a spin still to go before the next probe.
     probe_in: Cell<u32>,
     /// What `probe_in` is set to when a probe's spins all came to nothing.
@@ -181,8 +174,6 @@ impl WaitState {
         WaitState {
             strategy: Cell::new(WaitStrategy::Adaptive),
             budget: Cell::new(START_BUDGET),
-            hold_until: Cell::new(None),
-            hold: Cell::new(FIRST_HOLD),
             probe_in: Cell::new(0),
             probe_every: Cell::new(1),
         }
@@ -196,8 +187,8 @@ impl WaitState {
         self.strategy.set(strategy);
     }
 
-    /// Decides how the wait that starts at `now` spins.
-    pub(crate) fn plan(&self, now: Instant) -> Plan {
+    /// Decides how the next wait spins.
+    pub(crate) fn plan(&self) -> Plan {
         match self.strategy.get() {
             WaitStrategy::SpinOnly => Plan {
                 spin: None,
@@ -216,38 +207,31 @@ impl WaitState {
                 spin: Some(budget),
                 learn: false,
             },
-            WaitStrategy::Adaptive => {
-                let held = self.hold_until.get().is_some_and(|until| now < until);
-                Plan {
-                    spin: Some(if held || !multi_core() {
-                        Duration::ZERO
-                    } else {
-                        self.budget.get()
-                    }),
-                    learn: true,
-                }
-            }
+            WaitStrategy::Adaptive => Plan {
+                spin: Some(if !multi_core() {
+                    Duration::ZERO
+                } else {
+                    self.budget.get()
+                }),
+                learn: true,
+            },
         }
     }
 
     /// Learns from a finished wait that started at `start` and ended at `end`: whether its
     /// spin was descheduled, and whether the spin (rather than a park) got the result.
     pub(crate) fn observe(&self, start: Instant, end: Instant, descheduled: bool, spun: bool) {
+        let budget = self.budget.get();
         if descheduled {
-            self.budget.set(Duration::ZERO);
-            let hold = self.hold.get();
-            self.hold_until.set(end.checked_add(hold));
-            self.hold.set((hold * 2).min(LONGEST_HOLD));
-            return;
-        }
-        if self.hold_until.get().is_some_and(|until| end >= until) {
-            // The hold ran out: probe with a spin again, from where a new receiver starts.
-            self.hold_until.set(None);
-            self.budget.set(START_BUDGET);
+            // Descheduled mid-spin: the host has more runnable threads than cores (or the
+            // hypervisor took the vCPU). A wasted spin, no more: an earlier version stopped
+            // spinning for 10-320 ms after one, and on a KVM guest, whose vCPUs are taken
+            // away now and then on a quiet host too, that made quiet round trips park for
+            // whole holds (2-4x slower, BENCHMARKS.md "Waiting").
+            self.spun_for_nothing(budget);
             return;
         }
         let took = end.saturating_duration_since(start);
-        let budget = self.budget.get();
         if budget.is_zero() {
             // No spin ran. A wait short enough that a spin could have caught it (parking cost
             // it a wake-up or two) earns a probe: a spin of twice its length. Probes that came
@@ -261,19 +245,22 @@ impl WaitState {
         } else if spun {
             // The spin paid off: double the budget (and keep at least twice what this wait
             // took), so that a run of paid-off spins quickly undoes the halvings a few
-            // wasted ones caused (a producer descheduled now and then). Probes and the next
-            // hold after a descheduling start short again.
+            // wasted ones caused (a producer descheduled now and then). Probes start short
+            // again.
             self.budget.set((budget * 2).max(took * 2).min(MAX_BUDGET));
             self.probe_every.set(1);
-            if self.hold_until.get().is_none() {
-                self.hold.set(FIRST_HOLD);
-            }
-        } else if budget / 2 >= MIN_BUDGET {
-            // The whole budget was spun for nothing: the partner was slow, not running, or
-            // waiting for this very core. Spin half as long next time.
+        } else {
+            self.spun_for_nothing(budget);
+        }
+    }
+
+    /// The whole budget was spun for nothing: the partner was slow, not running, or waiting
+    /// for this very core. Spin half as long next time; below the minimum, park at once and
+    /// probe again only after a while.
+    fn spun_for_nothing(&self, budget: Duration) {
+        if budget / 2 >= MIN_BUDGET {
             self.budget.set(budget / 2);
         } else {
-            // Down to nothing: park at once, and probe again only after a while.
             self.budget.set(Duration::ZERO);
             let every = self.probe_every.get();
             self.probe_in.set(every);
@@ -344,33 +331,30 @@ mod tests {
     }
 
     #[test]
-    fn a_descheduling_stops_spinning_for_a_growing_hold_then_probes_again() {
+    fn a_descheduling_counts_as_a_wasted_spin() {
         let state = WaitState::new();
         let t = Instant::now();
         state.observe(t, at(t, 5), true, false);
-        assert_eq!(state.plan(at(t, 6)).spin, Some(Duration::ZERO));
-        assert_eq!(state.hold.get(), FIRST_HOLD * 2);
-        // Short waits during the hold do not restart spinning.
-        state.observe(at(t, 6), at(t, 10), false, false);
-        assert_eq!(state.plan(at(t, 11)).spin, Some(Duration::ZERO));
-        // After the hold: a probe from the start budget.
-        let later = at(t, 5 + FIRST_HOLD.as_micros() as u64 + 1);
-        state.observe(later, later, false, false);
-        if multi_core() {
-            assert_eq!(state.plan(later).spin, Some(START_BUDGET));
-        }
+        assert_eq!(state.budget.get(), START_BUDGET / 2);
+        state.observe(t, at(t, 5), true, false);
+        state.observe(t, at(t, 5), true, false);
+        assert_eq!(state.budget.get(), START_BUDGET / 8);
+        // Below the minimum: park at once, the next probe spaced out.
+        state.observe(t, at(t, 5), true, false);
+        assert_eq!(state.budget.get(), Duration::ZERO);
+        assert_eq!(state.probe_in.get(), 1);
     }
 
     #[test]
     fn fixed_strategies_do_not_learn() {
         let state = WaitState::new();
         state.set_strategy(WaitStrategy::Park);
-        assert_eq!(state.plan(Instant::now()).spin, Some(Duration::ZERO));
+        assert_eq!(state.plan().spin, Some(Duration::ZERO));
         state.set_strategy(WaitStrategy::SpinOnly);
-        assert_eq!(state.plan(Instant::now()).spin, None);
+        assert_eq!(state.plan().spin, None);
         let budget = Duration::from_micros(7);
         state.set_strategy(WaitStrategy::Spin(budget));
-        let plan = state.plan(Instant::now());
+        let plan = state.plan();
         assert_eq!((plan.spin, plan.learn), (Some(budget), false));
     }
 

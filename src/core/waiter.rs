@@ -184,7 +184,7 @@ impl Waiter {
             return Some(result);
         }
         let start = Instant::now();
-        let plan = wait.plan(start);
+        let plan = wait.plan();
         let mut descheduled = false;
         if plan.spin != Some(Duration::ZERO) {
             // A budget too long to add to the clock (`Spin(Duration::MAX)`) is no limit.
