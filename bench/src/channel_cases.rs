@@ -30,28 +30,82 @@ const MIN_ROUND_TRIPS: u64 = 256;
 
 pub static NEXUS_LOST_WAKEUPS: AtomicU64 = AtomicU64::new(0);
 
-fn conflux_round_trip() -> Contender {
-    use conflux::notify::{event_channel, Events, Token};
-    Contender::new("conflux", |iterations| {
-        let (ping, ping_rx) = event_channel(1);
-        let (pong, pong_rx) = event_channel(1);
-        let echo = thread::spawn(move || {
-            let mut events = Events::with_capacity(1);
-            while ping_rx.recv(&mut events).is_ok() {
-                pong.notify(Token::new(0)).unwrap();
-            }
-        });
-        let mut events = Events::with_capacity(1);
-        for _ in 0..iterations {
-            ping.notify(Token::new(0)).unwrap();
-            pong_rx.recv(&mut events).unwrap();
-            black_box(events.len());
-        }
-        drop(ping);
-        echo.join().unwrap();
+/// A contender that runs `round_trips(iterations)` per batch.
+fn round_trip(name: &'static str, round_trips: fn(u64)) -> Contender {
+    Contender::new(name, move |iterations| {
+        round_trips(iterations);
         iterations
     })
     .min_iterations(MIN_ROUND_TRIPS)
+}
+
+/// One batch of conflux round trips; `CONFLUX_WAIT=park|spin20|spinonly` picks a fixed
+/// [`conflux::WaitStrategy`] instead of the adaptive default (strategy comparisons).
+pub(crate) fn conflux_round_trips(iterations: u64) {
+    use conflux::notify::{event_channel, Events, Token};
+    let (ping, ping_rx) = event_channel(1);
+    let (pong, mut pong_rx) = event_channel(1);
+    let strategy = match std::env::var("CONFLUX_WAIT").as_deref() {
+        Ok("park") => conflux::WaitStrategy::Park,
+        Ok("spin20") => conflux::WaitStrategy::Spin(Duration::from_micros(20)),
+        Ok("spinonly") => conflux::WaitStrategy::SpinOnly,
+        _ => conflux::WaitStrategy::Adaptive,
+    };
+    pong_rx.set_wait_strategy(strategy);
+    let echo = thread::spawn(move || {
+        let mut ping_rx = ping_rx;
+        ping_rx.set_wait_strategy(strategy);
+        let mut events = Events::with_capacity(1);
+        while ping_rx.recv(&mut events).is_ok() {
+            pong.notify(Token::new(0)).unwrap();
+        }
+    });
+    let mut events = Events::with_capacity(1);
+    for _ in 0..iterations {
+        ping.notify(Token::new(0)).unwrap();
+        pong_rx.recv(&mut events).unwrap();
+        black_box(events.len());
+    }
+    drop(ping);
+    echo.join().unwrap();
+}
+
+/// One batch of nexus-notify round trips.
+pub(crate) fn nexus_round_trips(iterations: u64) {
+    use nexus_notify::{event_channel, Events, Token};
+    let (ping, ping_rx) = event_channel(1);
+    let (pong, pong_rx) = event_channel(1);
+    let echo = thread::spawn(move || {
+        let mut events = Events::with_capacity(1);
+        for _ in 0..iterations {
+            nexus_recv(&ping_rx, &mut events);
+            pong.notify(Token::new(0)).unwrap();
+        }
+    });
+    let mut events = Events::with_capacity(1);
+    for _ in 0..iterations {
+        ping.notify(Token::new(0)).unwrap();
+        nexus_recv(&pong_rx, &mut events);
+        black_box(events.len());
+    }
+    echo.join().unwrap();
+}
+
+/// One batch of crossbeam-channel round trips.
+pub(crate) fn crossbeam_round_trips(iterations: u64) {
+    let (ping, ping_rx) = crossbeam_channel::bounded::<()>(1);
+    let (pong, pong_rx) = crossbeam_channel::bounded::<()>(1);
+    let echo = thread::spawn(move || {
+        while ping_rx.recv().is_ok() {
+            pong.send(()).unwrap();
+        }
+    });
+    for _ in 0..iterations {
+        ping.send(()).unwrap();
+        pong_rx.recv().unwrap();
+    }
+    drop(ping);
+    echo.join().unwrap();
 }
 
 pub(crate) fn nexus_recv(receiver: &nexus_notify::Receiver, events: &mut nexus_notify::Events) {
@@ -60,58 +114,14 @@ pub(crate) fn nexus_recv(receiver: &nexus_notify::Receiver, events: &mut nexus_n
     }
 }
 
-fn nexus_round_trip() -> Contender {
-    use nexus_notify::{event_channel, Events, Token};
-    Contender::new("nexus-notify", |iterations| {
-        let (ping, ping_rx) = event_channel(1);
-        let (pong, pong_rx) = event_channel(1);
-        let echo = thread::spawn(move || {
-            let mut events = Events::with_capacity(1);
-            for _ in 0..iterations {
-                nexus_recv(&ping_rx, &mut events);
-                pong.notify(Token::new(0)).unwrap();
-            }
-        });
-        let mut events = Events::with_capacity(1);
-        for _ in 0..iterations {
-            ping.notify(Token::new(0)).unwrap();
-            nexus_recv(&pong_rx, &mut events);
-            black_box(events.len());
-        }
-        echo.join().unwrap();
-        iterations
-    })
-    .min_iterations(MIN_ROUND_TRIPS)
-}
-
-fn crossbeam_round_trip() -> Contender {
-    Contender::new("crossbeam-channel", |iterations| {
-        let (ping, ping_rx) = crossbeam_channel::bounded::<()>(1);
-        let (pong, pong_rx) = crossbeam_channel::bounded::<()>(1);
-        let echo = thread::spawn(move || {
-            while ping_rx.recv().is_ok() {
-                pong.send(()).unwrap();
-            }
-        });
-        for _ in 0..iterations {
-            ping.send(()).unwrap();
-            pong_rx.recv().unwrap();
-        }
-        drop(ping);
-        echo.join().unwrap();
-        iterations
-    })
-    .min_iterations(MIN_ROUND_TRIPS)
-}
-
 pub fn cases() -> Vec<Case> {
     vec![Case {
         name: "blocking round trip over two channels".to_string(),
         unit: "round trip",
         contenders: vec![
-            conflux_round_trip(),
-            nexus_round_trip(),
-            crossbeam_round_trip(),
+            round_trip("conflux", conflux_round_trips),
+            round_trip("nexus-notify", nexus_round_trips),
+            round_trip("crossbeam-channel", crossbeam_round_trips),
         ],
     }]
 }

@@ -15,7 +15,8 @@
 //!   burn CPU (started before the timed part, stopped after it), so there are more runnable
 //!   threads than cores and a waiter that spins holds a core its partner needs.
 //!
-//! `CONFLUX_WAIT=park|spin20|spinonly` runs conflux's round trips with that fixed
+//! `CONFLUX_WAIT=park|spin20|spinonly` runs conflux's round trips (these and the plain one in
+//! `channel_cases.rs`, which share one body) with that fixed
 //! [`conflux::WaitStrategy`] instead of the adaptive default (`Park`, `Spin(20 us)` — the
 //! fixed spin conflux had before, `SpinOnly`), to compare strategies on a host.
 //!
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::channel_cases::nexus_recv;
+use crate::channel_cases::{conflux_round_trips, crossbeam_round_trips, nexus_round_trips};
 use crate::harness::{Case, Contender};
 use crate::mailbox_cases::{producer_to_waiting_consumer, Conflux, Crossbeam, Flume};
 
@@ -118,71 +119,6 @@ fn metered(name: &'static str, meter: Meter, run: fn(u64)) -> Contender {
         (iterations, took)
     })
     .min_iterations(MIN_ROUND_TRIPS)
-}
-
-fn conflux_round_trips(iterations: u64) {
-    use conflux::notify::{event_channel, Events, Token};
-    let (ping, ping_rx) = event_channel(1);
-    let (pong, mut pong_rx) = event_channel(1);
-    let strategy = match std::env::var("CONFLUX_WAIT").as_deref() {
-        Ok("park") => conflux::WaitStrategy::Park,
-        Ok("spin20") => conflux::WaitStrategy::Spin(Duration::from_micros(20)),
-        Ok("spinonly") => conflux::WaitStrategy::SpinOnly,
-        _ => conflux::WaitStrategy::Adaptive,
-    };
-    pong_rx.set_wait_strategy(strategy);
-    let echo = thread::spawn(move || {
-        let mut ping_rx = ping_rx;
-        ping_rx.set_wait_strategy(strategy);
-        let mut events = Events::with_capacity(1);
-        while ping_rx.recv(&mut events).is_ok() {
-            pong.notify(Token::new(0)).unwrap();
-        }
-    });
-    let mut events = Events::with_capacity(1);
-    for _ in 0..iterations {
-        ping.notify(Token::new(0)).unwrap();
-        pong_rx.recv(&mut events).unwrap();
-        black_box(events.len());
-    }
-    drop(ping);
-    echo.join().unwrap();
-}
-
-fn nexus_round_trips(iterations: u64) {
-    use nexus_notify::{event_channel, Events, Token};
-    let (ping, ping_rx) = event_channel(1);
-    let (pong, pong_rx) = event_channel(1);
-    let echo = thread::spawn(move || {
-        let mut events = Events::with_capacity(1);
-        for _ in 0..iterations {
-            nexus_recv(&ping_rx, &mut events);
-            pong.notify(Token::new(0)).unwrap();
-        }
-    });
-    let mut events = Events::with_capacity(1);
-    for _ in 0..iterations {
-        ping.notify(Token::new(0)).unwrap();
-        nexus_recv(&pong_rx, &mut events);
-        black_box(events.len());
-    }
-    echo.join().unwrap();
-}
-
-fn crossbeam_round_trips(iterations: u64) {
-    let (ping, ping_rx) = crossbeam_channel::bounded::<()>(1);
-    let (pong, pong_rx) = crossbeam_channel::bounded::<()>(1);
-    let echo = thread::spawn(move || {
-        while ping_rx.recv().is_ok() {
-            pong.send(()).unwrap();
-        }
-    });
-    for _ in 0..iterations {
-        ping.send(()).unwrap();
-        pong_rx.recv().unwrap();
-    }
-    drop(ping);
-    echo.join().unwrap();
 }
 
 fn round_trip_case(name: &str, unit: &'static str, meter: Meter) -> Case {
