@@ -22,9 +22,15 @@ pub trait NotifyQueue: 'static {
     type Notifier: Clone + Send + 'static;
     type Poller: Send + 'static;
     type Events: 'static;
+    /// Tokens prepared for [`notify_batch`](Self::notify_batch), built outside the timed part.
+    type Batch: 'static;
     fn new(capacity: usize) -> (Self::Notifier, Self::Poller);
     fn events(capacity: usize) -> Self::Events;
     fn notify(notifier: &Self::Notifier, index: usize);
+    fn batch(indices: &[usize]) -> Self::Batch;
+    /// Notifies every token of `batch`: conflux's `notify_many` (one tail claim for the run);
+    /// a loop of single notifies for a peer without a batch call.
+    fn notify_batch(notifier: &Self::Notifier, batch: &Self::Batch);
     /// Polls with a budget and returns (tokens delivered, sum of their indices).
     fn poll(poller: &Self::Poller, events: &mut Self::Events, limit: usize) -> (usize, usize);
 }
@@ -37,8 +43,16 @@ impl NotifyQueue for Conflux {
     type Notifier = conflux::notify::Notifier;
     type Poller = conflux::notify::Poller;
     type Events = conflux::notify::Events;
+    type Batch = Vec<conflux::notify::Token>;
     fn new(capacity: usize) -> (Self::Notifier, Self::Poller) {
         conflux::notify::event_queue(capacity)
+    }
+    fn batch(indices: &[usize]) -> Self::Batch {
+        indices.iter().map(|&i| conflux::notify::Token::new(i)).collect()
+    }
+    #[inline]
+    fn notify_batch(notifier: &Self::Notifier, batch: &Self::Batch) {
+        notifier.notify_many(batch).unwrap();
     }
     fn events(capacity: usize) -> Self::Events {
         conflux::notify::Events::with_capacity(capacity)
@@ -59,8 +73,18 @@ impl NotifyQueue for Nexus {
     type Notifier = nexus_notify::Notifier;
     type Poller = nexus_notify::Poller;
     type Events = nexus_notify::Events;
+    type Batch = Vec<nexus_notify::Token>;
     fn new(capacity: usize) -> (Self::Notifier, Self::Poller) {
         nexus_notify::event_queue(capacity)
+    }
+    fn batch(indices: &[usize]) -> Self::Batch {
+        indices.iter().map(|&i| nexus_notify::Token::new(i)).collect()
+    }
+    #[inline]
+    fn notify_batch(notifier: &Self::Notifier, batch: &Self::Batch) {
+        for &token in batch {
+            notifier.notify(token).unwrap();
+        }
     }
     fn events(capacity: usize) -> Self::Events {
         nexus_notify::Events::with_capacity(capacity)
@@ -120,12 +144,29 @@ fn poll_empty<Q: NotifyQueue>() -> Contender {
     })
 }
 
-/// All 4096 tokens pending; `poll_limit(32)` then re-notify the 32 delivered (they go to the
-/// back of the queue): ns per delivered token.
-fn poll_limit_of_many<Q: NotifyQueue>() -> Contender {
+/// Notify the tokens of `batch` (none pending) in one batch call, then one poll delivers them:
+/// ns per token.
+fn notify_batch_then_poll<Q: NotifyQueue>(tokens: Vec<usize>) -> Contender {
     let (notifier, poller) = Q::new(CAPACITY);
     let mut events = Q::events(CAPACITY);
-    for index in 0..CAPACITY {
+    let batch = Q::batch(&tokens);
+    Contender::new(Q::NAME, move |iterations| {
+        for _ in 0..iterations {
+            Q::notify_batch(&notifier, black_box(&batch));
+            let (delivered, sum) = Q::poll(&poller, &mut events, usize::MAX);
+            assert_eq!(delivered, tokens.len(), "{} delivered too few", Q::NAME);
+            black_box(sum);
+        }
+        iterations * tokens.len() as u64
+    })
+}
+
+/// All 4096 tokens pending, notified in `order` (a permutation of them); `poll_limit(32)` then
+/// re-notify the 32 delivered (they go to the back of the queue): ns per delivered token.
+fn poll_limit_of_many<Q: NotifyQueue>(order: Vec<usize>) -> Contender {
+    let (notifier, poller) = Q::new(CAPACITY);
+    let mut events = Q::events(CAPACITY);
+    for &index in &order {
         Q::notify(&notifier, index);
     }
     let mut next = 0;
@@ -136,7 +177,7 @@ fn poll_limit_of_many<Q: NotifyQueue>() -> Contender {
             black_box(sum);
             // The 32 delivered are the oldest: re-arm exactly those, in order.
             for k in 0..32 {
-                Q::notify(&notifier, (next + k) % CAPACITY);
+                Q::notify(&notifier, order[(next + k) % CAPACITY]);
             }
             next = (next + 32) % CAPACITY;
         }
@@ -212,9 +253,14 @@ fn cross_thread<Q: NotifyQueue>(per: PerOp) -> Contender {
     .min_iterations(1 << 16)
 }
 
+/// `count` distinct tokens spread over the whole range (997 is coprime with 4096, so
+/// `scattered(4096)` is a permutation of every token).
+fn scattered(count: usize) -> Vec<usize> {
+    (0..count).map(|i| (i * 997) % CAPACITY).collect()
+}
+
 fn scattered_tokens() -> Vec<usize> {
-    // 256 distinct tokens spread over the whole range (997 is coprime with 4096).
-    (0..256).map(|i| (i * 997) % CAPACITY).collect()
+    scattered(256)
 }
 
 fn both(
@@ -259,8 +305,20 @@ pub fn cases() -> Vec<Case> {
         both(
             "poll_limit(32) of 4096 pending, re-notify",
             "token",
-            poll_limit_of_many::<Conflux>,
-            poll_limit_of_many::<Nexus>,
+            || poll_limit_of_many::<Conflux>((0..CAPACITY).collect()),
+            || poll_limit_of_many::<Nexus>((0..CAPACITY).collect()),
+        ),
+        both(
+            "poll_limit(32) of 4096 pending, re-notify, scattered",
+            "token",
+            || poll_limit_of_many::<Conflux>(scattered(CAPACITY)),
+            || poll_limit_of_many::<Nexus>(scattered(CAPACITY)),
+        ),
+        both(
+            "notify_many of 16 scattered new + poll (peer: 16 notifies)",
+            "token",
+            || notify_batch_then_poll::<Conflux>(scattered(16)),
+            || notify_batch_then_poll::<Nexus>(scattered(16)),
         ),
         both(
             "1 producer thread -> polling consumer, per delivery",
