@@ -48,7 +48,10 @@ impl NotifyQueue for Conflux {
         conflux::notify::event_queue(capacity)
     }
     fn batch(indices: &[usize]) -> Self::Batch {
-        indices.iter().map(|&i| conflux::notify::Token::new(i)).collect()
+        indices
+            .iter()
+            .map(|&i| conflux::notify::Token::new(i))
+            .collect()
     }
     #[inline]
     fn notify_batch(notifier: &Self::Notifier, batch: &Self::Batch) {
@@ -78,7 +81,10 @@ impl NotifyQueue for Nexus {
         nexus_notify::event_queue(capacity)
     }
     fn batch(indices: &[usize]) -> Self::Batch {
-        indices.iter().map(|&i| nexus_notify::Token::new(i)).collect()
+        indices
+            .iter()
+            .map(|&i| nexus_notify::Token::new(i))
+            .collect()
     }
     #[inline]
     fn notify_batch(notifier: &Self::Notifier, batch: &Self::Batch) {

@@ -45,10 +45,21 @@ use std::cell::{Cell, RefCell};
 use crossbeam_utils::CachePadded;
 
 use super::alloc;
+use super::events::Events;
+use super::token::Token;
 use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK, SLEEPING};
 use super::wake_hook::{self, WakeHook};
-use crate::notify::{Events, NotifyError, Token};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+/// Why the queue refused a notify: the core's own account of it, which `notify` turns into
+/// the public `NotifyError` (same fields), so that this layer depends on nothing above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The token's index is not below `capacity`.
+    OutOfRange { token: Token, capacity: usize },
+    /// The consumer is gone.
+    Closed { token: Token },
+}
 
 /// The ring's marker for "no token here".
 /// The top bit of a ring slot: the parity of the lap (of `ring_len` positions) in which the
@@ -142,10 +153,10 @@ impl TokenQueue {
 
     /// Makes `token` pending unless it already is; see the module docs for the protocol.
     #[inline]
-    fn notify(&self, token: Token) -> Result<(), NotifyError> {
+    fn notify(&self, token: Token) -> Result<(), Refusal> {
         let index = token.index();
         if index >= self.capacity {
-            return Err(NotifyError::OutOfRange {
+            return Err(Refusal::OutOfRange {
                 token,
                 capacity: self.capacity,
             });
@@ -160,7 +171,7 @@ impl TokenQueue {
             // the check stays off the path of a new token. Relaxed: closing is advisory for
             // producers (a notify racing the consumer's drop may succeed, harmlessly).
             if self.closed.load(Ordering::Relaxed) {
-                return Err(NotifyError::Closed { token });
+                return Err(Refusal::Closed { token });
             }
             return Ok(());
         }
@@ -187,7 +198,7 @@ impl TokenQueue {
     /// this run, this producer's own acquiring `fetch_or` of that token read the clear that
     /// followed the pop of the earlier one; otherwise the tail's release sequence carries it,
     /// as for `notify`. A run never holds a token twice, so it fits the ring.
-    fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+    fn notify_many(&self, tokens: &[Token]) -> Result<(), Refusal> {
         let mut fresh = [0u32; MANY_CHUNK];
         let mut rest = tokens;
         loop {
@@ -200,7 +211,7 @@ impl TokenQueue {
                 }
                 let index = token.index();
                 if index >= self.capacity {
-                    result = Err(NotifyError::OutOfRange {
+                    result = Err(Refusal::OutOfRange {
                         token,
                         capacity: self.capacity,
                     });
@@ -213,7 +224,7 @@ impl TokenQueue {
                 if was & bit != 0 {
                     // Relaxed: as in `notify`.
                     if self.closed.load(Ordering::Relaxed) {
-                        result = Err(NotifyError::Closed { token });
+                        result = Err(Refusal::Closed { token });
                         break;
                     }
                     continue;
@@ -398,11 +409,11 @@ pub(crate) struct TokenProducer {
 
 impl TokenProducer {
     #[inline]
-    pub(crate) fn notify(&self, token: Token) -> Result<(), NotifyError> {
+    pub(crate) fn notify(&self, token: Token) -> Result<(), Refusal> {
         self.queue.notify(token)
     }
 
-    pub(crate) fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
+    pub(crate) fn notify_many(&self, tokens: &[Token]) -> Result<(), Refusal> {
         self.queue.notify_many(tokens)
     }
 

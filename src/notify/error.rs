@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::Token;
+use crate::core::token_queue::Refusal;
 
 /// Why a notify was refused. Nothing changed in the queue.
 ///
@@ -78,6 +79,16 @@ impl fmt::Display for NotifyError {
 }
 
 impl std::error::Error for NotifyError {}
+
+impl From<Refusal> for NotifyError {
+    #[inline]
+    fn from(refusal: Refusal) -> NotifyError {
+        match refusal {
+            Refusal::OutOfRange { token, capacity } => NotifyError::OutOfRange { token, capacity },
+            Refusal::Closed { token } => NotifyError::Closed { token },
+        }
+    }
+}
 
 /// A blocking receive found nothing pending and every `Sender` gone.
 ///

@@ -101,7 +101,7 @@ impl Sender {
     /// ```
     #[inline]
     pub fn notify(&self, token: Token) -> Result<(), NotifyError> {
-        self.producer.notify(token)
+        self.producer.notify(token).map_err(NotifyError::from)
     }
 
     /// Notifies every token of `tokens`, in order, with one queue claim per up to 64 newly
@@ -120,7 +120,7 @@ impl Sender {
     /// ```
     #[inline]
     pub fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
-        self.producer.notify_many(tokens)
+        self.producer.notify_many(tokens).map_err(NotifyError::from)
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.

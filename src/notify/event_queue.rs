@@ -171,7 +171,7 @@ impl Notifier {
     /// ```
     #[inline]
     pub fn notify(&self, token: Token) -> Result<(), NotifyError> {
-        self.producer.notify(token)
+        self.producer.notify(token).map_err(NotifyError::from)
     }
 
     /// Notifies every token of `tokens`, in order, as `notify` would one by one, but claims
@@ -202,7 +202,7 @@ impl Notifier {
     /// ```
     #[inline]
     pub fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
-        self.producer.notify_many(tokens)
+        self.producer.notify_many(tokens).map_err(NotifyError::from)
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.

@@ -38,13 +38,11 @@
 mod error;
 mod event_channel;
 mod event_queue;
-mod events;
 mod local;
-mod token;
 
+pub use crate::core::events::Events;
+pub use crate::core::token::Token;
 pub use error::{NotifyError, RecvError, RecvTimeoutError, TryRecvError};
 pub use event_channel::{event_channel, Receiver, Sender};
 pub use event_queue::{event_queue, event_queue_with_waker, Notifier, Poller};
-pub use events::Events;
 pub use local::LocalNotify;
-pub use token::Token;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::Token;
+use super::token::Token;
 
 /// A reusable buffer of delivered tokens, oldest first.
 ///
