@@ -99,30 +99,59 @@ pub(crate) struct Spun<R> {
     pub(crate) result: Option<R>,
     /// Whether a clock gap showed that the thread was descheduled while spinning.
     pub(crate) descheduled: bool,
+    /// When the spin first read the clock (`None`: it ended within its first burst of polls,
+    /// before reading it), and how long it had spun by its last clock read.
+    pub(crate) started: Option<Instant>,
+    pub(crate) took: Duration,
 }
 
-/// Spins on `attempt` (one pause hint between polls) until it succeeds, `stop` passes (never,
-/// for `None`), or — when `give_up_if_descheduled` — the thread turns out to be descheduled.
+/// Spins on `attempt` (one pause hint between polls) for at most `budget` (without limit for
+/// `None`) and never past `deadline`, until it succeeds or, when `give_up_if_descheduled`, the
+/// thread turns out to be descheduled.
+///
+/// The first burst of polls runs before any clock read: a spin that pays off at once (the
+/// common case in a request/reply pair) then costs no clock read at all, where a read of the
+/// clock costs as much as a dozen polls on a virtual machine. The budget counts from the end
+/// of that burst.
 pub(crate) fn spin<R>(
     attempt: &mut impl FnMut() -> Option<R>,
-    stop: Option<Instant>,
+    budget: Option<Duration>,
+    deadline: Option<Instant>,
     give_up_if_descheduled: bool,
 ) -> Spun<R> {
-    let mut last = Instant::now();
+    for _ in 0..POLLS_PER_CLOCK_READ {
+        if let Some(result) = attempt() {
+            return Spun {
+                result: Some(result),
+                descheduled: false,
+                started: None,
+                took: Duration::ZERO,
+            };
+        }
+        sync::retry_hint();
+    }
+    let start = Instant::now();
+    // A budget too long to add to the clock (`Spin(Duration::MAX)`) is no limit.
+    let spin_end = budget.and_then(|budget| start.checked_add(budget));
+    let stop = match (spin_end, deadline) {
+        (Some(end), Some(deadline)) => Some(deadline.min(end)),
+        (end, deadline) => end.or(deadline),
+    };
+    let mut last = start;
     let mut descheduled = false;
+    let ended = |result: Option<R>, last: Instant, descheduled: bool| Spun {
+        result,
+        descheduled,
+        started: Some(start),
+        took: last.saturating_duration_since(start),
+    };
     if stop.is_some_and(|stop| last >= stop) {
-        return Spun {
-            result: None,
-            descheduled,
-        };
+        return ended(None, last, descheduled);
     }
     loop {
         for _ in 0..POLLS_PER_CLOCK_READ {
             if let Some(result) = attempt() {
-                return Spun {
-                    result: Some(result),
-                    descheduled,
-                };
+                return ended(Some(result), last, descheduled);
             }
             sync::retry_hint();
         }
@@ -130,17 +159,11 @@ pub(crate) fn spin<R>(
         if now.saturating_duration_since(last) >= DESCHEDULED_GAP {
             descheduled = true;
             if give_up_if_descheduled {
-                return Spun {
-                    result: None,
-                    descheduled,
-                };
+                return ended(None, now, descheduled);
             }
         }
         if stop.is_some_and(|stop| now >= stop) {
-            return Spun {
-                result: None,
-                descheduled,
-            };
+            return ended(None, now, descheduled);
         }
         last = now;
     }
@@ -218,9 +241,9 @@ impl WaitState {
         }
     }
 
-    /// Learns from a finished wait that started at `start` and ended at `end`: whether its
-    /// spin was descheduled, and whether the spin (rather than a park) got the result.
-    pub(crate) fn observe(&self, start: Instant, end: Instant, descheduled: bool, spun: bool) {
+    /// Learns from a finished wait that took `took`: whether its spin was descheduled, and
+    /// whether the spin (rather than a park) got the result.
+    pub(crate) fn observe(&self, took: Duration, descheduled: bool, spun: bool) {
         let budget = self.budget.get();
         if descheduled {
             // Descheduled mid-spin: the host has more runnable threads than cores (or the
@@ -231,7 +254,6 @@ impl WaitState {
             self.spun_for_nothing(budget);
             return;
         }
-        let took = end.saturating_duration_since(start);
         if budget.is_zero() {
             // No spin ran. A wait short enough that a spin could have caught it (parking cost
             // it a wake-up or two) earns a probe: a spin of twice its length. Probes that came
@@ -280,67 +302,60 @@ fn multi_core() -> bool {
 mod tests {
     use super::*;
 
-    fn at(start: Instant, micros: u64) -> Instant {
-        start + Duration::from_micros(micros)
-    }
-
     #[test]
     fn paid_off_spins_grow_the_budget_and_wasted_ones_halve_it() {
         let state = WaitState::new();
-        let t = Instant::now();
-        state.observe(t, at(t, 1_000), false, false);
+        state.observe(Duration::from_micros(1_000), false, false);
         assert_eq!(state.budget.get(), START_BUDGET / 2);
-        state.observe(t, at(t, 1), false, true);
+        state.observe(Duration::from_micros(1), false, true);
         assert_eq!(state.budget.get(), START_BUDGET);
-        state.observe(t, at(t, 30), false, true);
+        state.observe(Duration::from_micros(30), false, true);
         assert_eq!(state.budget.get(), MAX_BUDGET);
         for _ in 0..5 {
-            state.observe(t, at(t, 1_000), false, false);
+            state.observe(Duration::from_micros(1_000), false, false);
         }
         assert_eq!(state.budget.get(), Duration::ZERO);
         // With no spin, a long wait leaves it at 0 (an idle receiver stays parked)...
-        state.observe(t, at(t, 5_000), false, false);
+        state.observe(Duration::from_micros(5_000), false, false);
         assert_eq!(state.budget.get(), Duration::ZERO);
         // ...and after one skipped wait, a wait a spin could have caught probes with one.
-        state.observe(t, at(t, 40), false, false);
+        state.observe(Duration::from_micros(40), false, false);
         assert_eq!(state.budget.get(), MAX_BUDGET);
     }
 
     #[test]
     fn probes_that_come_to_nothing_are_spaced_out() {
         let state = WaitState::new();
-        let t = Instant::now();
         let mut parked_waits_per_cycle = Vec::new();
         for _ in 0..4 {
             // Spins never pay; each parked wait takes 30 us (a probe's trigger).
             let mut waits = 0;
             while state.budget.get().is_zero() {
-                state.observe(t, at(t, 30), false, false);
+                state.observe(Duration::from_micros(30), false, false);
                 waits += 1;
             }
             while !state.budget.get().is_zero() {
-                state.observe(t, at(t, 100), false, false);
+                state.observe(Duration::from_micros(100), false, false);
             }
             parked_waits_per_cycle.push(waits);
         }
         assert_eq!(parked_waits_per_cycle, [0, 2, 3, 5]); // the first cycle starts spinning
                                                           // A spin that pays resets the spacing.
         state.budget.set(START_BUDGET);
-        state.observe(t, at(t, 1), false, true);
+        state.observe(Duration::from_micros(1), false, true);
         assert_eq!(state.probe_every.get(), 1);
     }
 
     #[test]
     fn a_descheduling_counts_as_a_wasted_spin() {
         let state = WaitState::new();
-        let t = Instant::now();
-        state.observe(t, at(t, 5), true, false);
+        state.observe(Duration::from_micros(5), true, false);
         assert_eq!(state.budget.get(), START_BUDGET / 2);
-        state.observe(t, at(t, 5), true, false);
-        state.observe(t, at(t, 5), true, false);
+        state.observe(Duration::from_micros(5), true, false);
+        state.observe(Duration::from_micros(5), true, false);
         assert_eq!(state.budget.get(), START_BUDGET / 8);
         // Below the minimum: park at once, the next probe spaced out.
-        state.observe(t, at(t, 5), true, false);
+        state.observe(Duration::from_micros(5), true, false);
         assert_eq!(state.budget.get(), Duration::ZERO);
         assert_eq!(state.probe_in.get(), 1);
     }
@@ -369,6 +384,7 @@ mod tests {
                 }
                 None::<()>
             },
+            None,
             None,
             true,
         );

@@ -183,21 +183,16 @@ impl Waiter {
         if let Some(result) = attempt() {
             return Some(result);
         }
-        let start = Instant::now();
         let plan = wait.plan();
         let mut descheduled = false;
+        // When the wait began, as far as it matters: the spin reads the clock lazily.
+        let mut started = None;
         if plan.spin != Some(Duration::ZERO) {
-            // A budget too long to add to the clock (`Spin(Duration::MAX)`) is no limit.
-            let spin_end = plan.spin.and_then(|budget| start.checked_add(budget));
-            let stop = match (spin_end, deadline) {
-                (Some(end), Some(deadline)) => Some(deadline.min(end)),
-                (end, deadline) => end.or(deadline),
-            };
-            let spun = spin_policy::spin(&mut attempt, stop, plan.learn);
+            let spun = spin_policy::spin(&mut attempt, plan.spin, deadline, plan.learn);
             descheduled = spun.descheduled;
             if let Some(result) = spun.result {
                 if plan.learn {
-                    wait.observe(start, Instant::now(), descheduled, true);
+                    wait.observe(spun.took, descheduled, true);
                 }
                 return Some(result);
             }
@@ -205,10 +200,12 @@ impl Waiter {
                 // `SpinOnly` spins until the deadline: one last attempt, as below.
                 return attempt();
             }
+            started = spun.started;
         }
+        let start = started.unwrap_or_else(Instant::now);
         let result = self.park_until(tail, deadline, &mut attempt, head, hidden_work);
         if plan.learn {
-            wait.observe(start, Instant::now(), descheduled, false);
+            wait.observe(start.elapsed(), descheduled, false);
         }
         result
     }
