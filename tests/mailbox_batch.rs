@@ -4,6 +4,9 @@
 //! runtime: every message delivered once, in its sender's order, dropped exactly once.
 #![cfg(not(loom))]
 
+mod common;
+use common::{wait_for, Slow, IN_POLICY, RELEASE_POLICY};
+
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -371,37 +374,12 @@ fn a_cancelled_recv_many_loses_nothing() {
 
 use std::future::Future;
 
-/// A policy that blocks under the overflow lock until the test lets it go.
-struct Slow(u32);
-
-static IN_POLICY: AtomicBool = AtomicBool::new(false);
-static RELEASE_POLICY: AtomicBool = AtomicBool::new(false);
-
-impl Policy for Slow {
-    type Overflow = VecDeque<Slow>;
-    fn handle(overflow: &mut VecDeque<Slow>, message: Slow) {
-        IN_POLICY.store(true, Ordering::SeqCst);
-        let start = Instant::now();
-        while !RELEASE_POLICY.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
-            thread::sleep(Duration::from_millis(1));
-        }
-        policies::spill(overflow, message);
-    }
-}
-
 /// Issue 9's trap, for batches: while a sender's policy runs under the overflow lock, an
 /// async batch receive that finds `ready` empty returns `Pending` instead of waiting for the
 /// lock, and is woken once the policy's message is out. One worker thread: if the receive
 /// blocked it, the second task would never run.
 #[test]
 fn recv_many_never_blocks_its_executor_while_a_policy_runs() {
-    let wait_for = |flag: &AtomicBool| {
-        let start = Instant::now();
-        while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(5) {
-            thread::sleep(Duration::from_millis(1));
-        }
-        flag.load(Ordering::SeqCst)
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .build()

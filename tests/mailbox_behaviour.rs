@@ -1,6 +1,9 @@
 //! Behaviour of `conflux::mailbox`, one property per test.
 #![cfg(not(loom))]
 
+mod common;
+use common::{wait_for, Slow, IN_POLICY, RELEASE_POLICY};
+
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -588,38 +591,12 @@ fn a_panicking_message_destructor_does_not_strand_the_others() {
     }
 }
 
-/// A policy that blocks under the overflow lock until the test lets it go.
-struct Slow(u32);
-
-static IN_POLICY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-static RELEASE_POLICY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-impl Policy for Slow {
-    type Overflow = VecDeque<Slow>;
-    fn handle(overflow: &mut VecDeque<Slow>, message: Slow) {
-        IN_POLICY.store(true, Ordering::SeqCst);
-        let start = Instant::now();
-        while !RELEASE_POLICY.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
-            thread::sleep(Duration::from_millis(1));
-        }
-        policies::spill(overflow, message);
-    }
-}
-
 /// Issue 9 item 7: while a sender's policy runs under the overflow lock, an async receive that
 /// finds `ready` empty must return `Pending` (and be woken when the policy's message is out)
 /// instead of waiting for the lock and blocking the executor's thread. One worker thread: if
 /// the receive blocks it, the second task never runs.
 #[test]
 fn an_async_receive_never_blocks_its_executor_while_a_policy_runs() {
-    // Coordinated from plain threads: a blocked worker would also stop tokio's timers.
-    let wait_for = |flag: &std::sync::atomic::AtomicBool| {
-        let start = Instant::now();
-        while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(5) {
-            thread::sleep(Duration::from_millis(1));
-        }
-        flag.load(Ordering::SeqCst)
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .build()

@@ -1,0 +1,42 @@
+//! Fixtures shared by the integration-test files that `mod common;` them (a subdirectory, so
+//! cargo does not build it as a test crate of its own; each including crate gets its own copy,
+//! statics included).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use conflux::mailbox::{policies, Policy};
+
+/// A message whose policy blocks under the overflow lock: it raises [`IN_POLICY`], then waits
+/// (10 s at most) until the test raises [`RELEASE_POLICY`], then spills. For tests that must
+/// catch a receive while a sender holds the lock.
+pub struct Slow(pub u32);
+
+/// Raised by [`Slow`]'s policy once it runs (the sender holds the overflow lock).
+pub static IN_POLICY: AtomicBool = AtomicBool::new(false);
+/// Raised by the test to let [`Slow`]'s policy finish.
+pub static RELEASE_POLICY: AtomicBool = AtomicBool::new(false);
+
+impl Policy for Slow {
+    type Overflow = VecDeque<Slow>;
+    fn handle(overflow: &mut VecDeque<Slow>, message: Slow) {
+        IN_POLICY.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        while !RELEASE_POLICY.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        policies::spill(overflow, message);
+    }
+}
+
+/// Waits (5 s at most, from a plain thread: a blocked executor would stop tokio's timers too)
+/// until `flag` is raised; returns whether it was.
+pub fn wait_for(flag: &AtomicBool) -> bool {
+    let start = Instant::now();
+    while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(1));
+    }
+    flag.load(Ordering::SeqCst)
+}
