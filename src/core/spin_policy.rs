@@ -63,6 +63,24 @@
 //! gap between a producer's publish and the spinner seeing it is one poll, not a burst of
 //! pauses (one `pause` is ~40 cycles on older Intel cores, ~140 on Skylake and later).
 //!
+//! # Catching up with a stream
+//!
+//! A receiver fed by a producer that sends as fast as it can (a stream) is usually the faster
+//! of the two: it takes a backlog, catches up, and its next receive finds nothing. Polling its
+//! own slot again at once, one pause apart, then makes it meet the producer on the very cache
+//! line the producer is writing, and every poll takes that line away from it: on the Intel KVM
+//! guest the producer then delivers one message per ~33 ns, the receiver finding nothing at
+//! every tenth (crossbeam-channel's receiver, slower per message, stays behind its producer
+//! and never meets it: ~25 ns). So a receive that finds nothing right after a receive that
+//! found its message at once (the sign of a backlog just drained) first watches the slot 16
+//! positions on (half the capacity if less: a mailbox reports it, the notify queue has no runs
+//! and skips this) until a producer publishes there, at most [`RUN_AHEAD_POLLS`] polls, then
+//! waits as planned: the producer writes four lines undisturbed and the receiver takes the run
+//! without meeting it. The wait this costs scales with the producer's own speed (it ends when
+//! 16 messages are out), not with a host's clock or its `pause`. A request/reply exchange never
+//! triggers it (each of its receives waits, none finds its message at once), and a stream that
+//! ended pays the bounded look once. Measured: 33 -> 17 ns per message.
+//!
 //! Under loom the budget is always 0 (loom explores announce/park, and cannot model time);
 //! `SpinOnly` still spins, yielding to the model checker between polls.
 
@@ -92,6 +110,27 @@ const DESCHEDULED_GAP: Duration = Duration::from_micros(30);
 /// capped at `MAX_BUDGET`): parking cost it one or two wake-ups that a spin would have saved.
 /// Above the longest wake-up pair we measured (~45 us per round trip of two parked threads).
 const PROBE_LIMIT: Duration = Duration::from_micros(200);
+
+/// The most polls of the slot ahead (see "Catching up with a stream") before the receiver
+/// polls its own slot again: a few hundred ns to a microsecond and a half, more than a
+/// producer that streams takes to publish 16 messages, and what a stream that just ended
+/// costs its receiver once.
+const RUN_AHEAD_POLLS: u32 = 64;
+
+/// A receiver that caught up with a stream lets the producer run ahead: polls `run_ahead`
+/// (one pause apart) until it says a run is published, at most [`RUN_AHEAD_POLLS`] times.
+pub(crate) fn let_the_stream_run_ahead(run_ahead: &impl Fn() -> bool) {
+    // loom cannot model time, and this loop only adds states to explore.
+    if cfg!(loom) {
+        return;
+    }
+    for _ in 0..RUN_AHEAD_POLLS {
+        if run_ahead() {
+            return;
+        }
+        sync::retry_hint();
+    }
+}
 
 /// What one spin saw.
 pub(crate) struct Spun<R> {
@@ -182,6 +221,9 @@ pub(crate) struct WaitState {
     probe_in: Cell<u32>,
     /// What `probe_in` is set to when a probe's spins all came to nothing.
     probe_every: Cell<u32>,
+    /// The last receive found its message at its first poll (a backlog): a receive that
+    /// then finds nothing has caught up with a stream.
+    found_at_once: Cell<bool>,
 }
 
 /// What a wait will do after its first poll.
@@ -199,7 +241,21 @@ impl WaitState {
             budget: Cell::new(START_BUDGET),
             probe_in: Cell::new(0),
             probe_every: Cell::new(1),
+            found_at_once: Cell::new(false),
         }
+    }
+
+    /// A receive found its message at its first poll.
+    #[inline]
+    pub(crate) fn found_at_once(&self) {
+        self.found_at_once.set(true);
+    }
+
+    /// Whether the receive before this one (which found nothing at its first poll) found its
+    /// message at once: this one caught up with a stream. Resets it.
+    #[inline]
+    pub(crate) fn take_caught_up(&self) -> bool {
+        self.found_at_once.replace(false)
     }
 
     pub(crate) fn strategy(&self) -> WaitStrategy {
