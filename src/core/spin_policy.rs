@@ -417,6 +417,32 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_right_after_a_receive_that_found_its_message_at_once_has_caught_up() {
+        let state = WaitState::new();
+        assert!(!state.take_caught_up()); // a new receiver has seen no backlog
+        state.found_at_once();
+        state.found_at_once();
+        assert!(state.take_caught_up());
+        assert!(!state.take_caught_up()); // once: the next wait follows a wait
+    }
+
+    #[test]
+    fn the_look_ahead_ends_when_the_run_is_published_or_after_its_polls() {
+        let polls = Cell::new(0);
+        let_the_stream_run_ahead(&|| {
+            polls.set(polls.get() + 1);
+            polls.get() == 3
+        });
+        assert_eq!(polls.get(), 3);
+        polls.set(0);
+        let_the_stream_run_ahead(&|| {
+            polls.set(polls.get() + 1);
+            false
+        });
+        assert_eq!(polls.get(), RUN_AHEAD_POLLS);
+    }
+
+    #[test]
     fn fixed_strategies_do_not_learn() {
         let state = WaitState::new();
         state.set_strategy(WaitStrategy::Park);
