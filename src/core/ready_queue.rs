@@ -61,11 +61,6 @@ pub(crate) enum PushError<T> {
 /// capacity) must leave room in the tail word's position bits for many laps.
 pub(crate) const MAX_CAPACITY: usize = 1 << (usize::BITS - POSITION_SHIFT - 2);
 
-/// How many positions past its head a receiver that caught up with a stream waits to see
-/// published before it polls its head again (see `spin_policy`, "Catching up with a stream"):
-/// four cache lines of 16-byte slots, more of larger ones.
-const RUN_AHEAD: usize = 16;
-
 /// `position` reduced to the range the tail word holds; all position arithmetic goes through it.
 #[inline]
 fn wrap(position: usize) -> usize {
@@ -87,9 +82,6 @@ fn advance(position: usize, one_lap: usize, len: usize) -> usize {
 pub(crate) struct ReadyQueue<T> {
     slots: Box<[Slot<T>]>,
     one_lap: usize,
-    /// How far past the head [`run_published_ahead`](Self::run_published_ahead) looks: 16
-    /// slots (four or more cache lines of them), or half the capacity if that is less.
-    ahead: usize,
     /// Claimed positions above `POSITION_SHIFT`, plus the waiter's flag bits.
     tail: CachePadded<AtomicUsize>,
     /// The consumer's position as it publishes it for producers' [`len`](Self::len_for_producers):
@@ -132,7 +124,6 @@ impl<T> ReadyQueue<T> {
         let queue = ReadyQueue {
             slots,
             one_lap,
-            ahead: (capacity / 2).min(RUN_AHEAD),
             tail: CachePadded::new(AtomicUsize::new(0)),
             head: CachePadded::new(AtomicUsize::new(0)),
         };
@@ -290,25 +281,27 @@ impl<T> ReadyQueue<T> {
         self.head.store(position, Ordering::Release);
     }
 
-    /// Whether the position [`RUN_AHEAD`] (at most half the capacity) past the consumer's head
+    /// Whether the position `distance` past the consumer's head (at most half the capacity)
     /// is published: producers have written a run the consumer can take without meeting them
-    /// on a line they are still writing. Always true for capacities below 4 (no room for a
-    /// run). Only the consumer calls this; a hint, it reads one stamp and takes nothing.
+    /// on a line they are still writing. Always true when that leaves less than 2 (no room
+    /// for a run). Only the consumer calls this; a hint, it reads one stamp and takes nothing.
     #[inline]
-    pub(crate) fn run_published_ahead(&self, head: &ReadyHead) -> bool {
-        if self.ahead < 2 {
+    pub(crate) fn run_published_ahead(&self, head: &ReadyHead, distance: usize) -> bool {
+        let len = self.slots.len();
+        let distance = distance.min(len / 2);
+        if distance < 2 {
             return true;
         }
         let position = head.position.get();
         let index = position & (self.one_lap - 1);
-        // Within the capacity from the head, so at most one lap on (`ahead < capacity`).
-        let ahead = if index + self.ahead < self.slots.len() {
-            position + self.ahead
+        // Less than the capacity from the head, so at most one lap on.
+        let ahead = if index + distance < len {
+            position + distance
         } else {
             wrap(
                 (position & !(self.one_lap - 1))
                     .wrapping_add(self.one_lap)
-                    .wrapping_add(index + self.ahead - self.slots.len()),
+                    .wrapping_add(index + distance - len),
             )
         };
         let slot = &self.slots[ahead & (self.one_lap - 1)];
@@ -517,33 +510,34 @@ mod tests {
 
     #[test]
     fn a_run_ahead_is_seen_exactly_when_its_last_position_is_published() {
-        // Capacities with and without a run (below 4 the answer is always yes), heads at
-        // every index (the look ahead crosses the end of the lap), and near the wrap.
+        // Capacities with and without room for a run (below 2 the answer is always yes), heads
+        // at every index (the look ahead crosses the end of the lap), and near the wrap.
         for capacity in [1, 3, 4, 5, 20, 33, 64] {
-            for start in [None, Some(2)] {
-                let (queue, head) = match start {
-                    None => ReadyQueue::new(capacity),
-                    Some(before_wrap) => queue_near_the_wrap(capacity, before_wrap),
-                };
-                let ahead = (capacity / 2).min(RUN_AHEAD);
-                for _ in 0..3 * capacity + 1 {
-                    if ahead < 2 {
-                        assert!(queue.run_published_ahead(&head));
-                    } else {
-                        for published in 0..=ahead {
-                            assert_eq!(
-                                queue.run_published_ahead(&head),
-                                published > ahead,
-                                "capacity {capacity}, {published} published"
-                            );
-                            queue.push(0u64).ok().unwrap();
+            for distance in [1, 2, 5, 16, 40] {
+                for start in [None, Some(2)] {
+                    let (queue, head) = match start {
+                        None => ReadyQueue::new(capacity),
+                        Some(before_wrap) => queue_near_the_wrap(capacity, before_wrap),
+                    };
+                    let ahead = distance.min(capacity / 2);
+                    for _ in 0..3 * capacity + 1 {
+                        if ahead < 2 {
+                            assert!(queue.run_published_ahead(&head, distance));
+                        } else {
+                            for published in 0..=ahead {
+                                assert!(
+                                    !queue.run_published_ahead(&head, distance),
+                                    "capacity {capacity}, distance {distance}, {published} published"
+                                );
+                                queue.push(0u64).ok().unwrap();
+                            }
+                            assert!(queue.run_published_ahead(&head, distance));
+                            while queue.pop(&head).is_some() {}
                         }
-                        assert!(queue.run_published_ahead(&head));
-                        while queue.pop(&head).is_some() {}
+                        // Move the head one position on.
+                        queue.push(0u64).ok().unwrap();
+                        queue.pop(&head).unwrap();
                     }
-                    // Move the head one position on.
-                    queue.push(0u64).ok().unwrap();
-                    queue.pop(&head).unwrap();
                 }
             }
         }

@@ -419,7 +419,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 attempt,
                 || self.ready.head_position(head),
                 || self.hidden_work(),
-                || self.ready.run_published_ahead(head),
+                |distance| self.ready.run_published_ahead(head, distance),
             )
             .unwrap_or(Err(RecvTimeoutError::Timeout))
     }

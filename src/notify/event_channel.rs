@@ -489,7 +489,7 @@ impl Receiver {
             || self.consumer.head(),
             || false,
             // Tokens are conflated and few: no run to look ahead for.
-            || true,
+            |_| true,
         )
     }
 }
