@@ -182,6 +182,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
         // latest, and a store of `true` over `true` would take the line from the receiver,
         // which reads it on every take (one more line moved per spilled message).
         if !self.overflow_active.load(Ordering::Relaxed) {
+            // Relaxed: as the load; the lock and the tail-word RMW order it.
             self.overflow_active.store(true, Ordering::Relaxed);
         }
         // A panicking policy unwinds through the guard, which still unlocks and wakes.
