@@ -60,6 +60,42 @@ impl BlockingRecv for Conflux {
     }
 }
 
+/// conflux with a message that retains nothing in overflow (`capped` at 0): an enqueue into a
+/// full `ready` is refused and the producer retries, as with the channels' `try_send`. For
+/// workloads that measure the hand-off and the wait, not the overflow (the wait rows).
+pub struct ConfluxRefusing;
+
+/// The message of [`ConfluxRefusing`]: refused while `ready` is full.
+pub struct Refused(u64);
+impl conflux::mailbox::UnreliablePolicy for Refused {
+    type Overflow = VecDeque<Refused>;
+    fn handle(overflow: &mut VecDeque<Refused>, message: Refused) -> bool {
+        conflux::mailbox::policies::capped(overflow, message, 0)
+    }
+}
+
+impl Mailbox for ConfluxRefusing {
+    const NAME: &'static str = "conflux";
+    type Tx = conflux::mailbox::UnreliableSender<Refused>;
+    type Rx = conflux::mailbox::UnreliableReceiver<Refused>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        conflux::mailbox::new_unreliable(nz(capacity))
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.enqueue(Refused(value)).accepted()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok().map(|m| m.0)
+    }
+}
+impl BlockingRecv for ConfluxRefusing {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv_blocking().map(|m| m.0)
+    }
+}
+
 /// commonware-actor's mailbox needs a metrics sink; this one discards everything.
 #[derive(Clone, Copy, Debug, Default)]
 struct NoMetrics;
@@ -285,6 +321,12 @@ fn producer_to_spinning_consumer<M: Mailbox>() -> Contender {
 }
 
 /// As above, but the consumer waits in its blocking receive.
+///
+/// With [`Conflux`] (`Spill`) a producer that keeps pace with the consumer is never told
+/// "full": once the consumer falls a whole `ready` behind (a park's wake-up, a descheduling)
+/// the producer spills, and `ready` stays full with every enqueue and receive taking the
+/// overflow lock until the consumer pulls ahead (BENCHMARKS.md, "Waiting"). The wait rows use
+/// [`ConfluxRefusing`], whose producer retries when full like the channels'.
 pub(crate) fn producer_to_waiting_consumer<M: BlockingRecv>() -> Contender {
     Contender::new(M::NAME, move |iterations| {
         let (tx, mut rx) = M::new(BURST as usize);

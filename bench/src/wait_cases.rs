@@ -21,7 +21,10 @@
 //! fixed spin conflux had before, `SpinOnly`), to compare strategies on a host.
 //!
 //! The mailbox case is `mailbox_cases`' producer -> blocking consumer workload (capacity 1024,
-//! the producer retries when full), repeated here so that `--filter wait` shows all four.
+//! the producer retries when full), repeated here so that `--filter wait` shows all four. Here
+//! conflux's message is refused while `ready` is full (`ConfluxRefusing`), so its producer
+//! retries exactly as the channels' do, and the row measures the hand-off and the wait; the
+//! mailbox row keeps `Spill`, whose producer is never refused and spills instead.
 //! Other work on the box shows in every row: quote ranges over runs and the load.
 
 use std::hint::black_box;
@@ -32,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use crate::channel_cases::{conflux_round_trips, crossbeam_round_trips, nexus_round_trips};
 use crate::harness::{Case, Contender};
-use crate::mailbox_cases::{producer_to_waiting_consumer, Conflux, Crossbeam, Flume};
+use crate::mailbox_cases::{producer_to_waiting_consumer, ConfluxRefusing, Crossbeam, Flume};
 
 /// Batches are never shorter than this many round trips (see `Contender::min_iterations`).
 const MIN_ROUND_TRIPS: u64 = 256;
@@ -154,7 +157,7 @@ pub fn cases() -> Vec<Case> {
             name: "wait: 1 producer thread -> blocking mailbox consumer".to_string(),
             unit: "message",
             contenders: vec![
-                producer_to_waiting_consumer::<Conflux>(),
+                producer_to_waiting_consumer::<ConfluxRefusing>(),
                 producer_to_waiting_consumer::<Crossbeam>(),
                 producer_to_waiting_consumer::<Flume>(),
             ],

@@ -281,6 +281,34 @@ impl<T> ReadyQueue<T> {
         self.head.store(position, Ordering::Release);
     }
 
+    /// Whether the position `distance` past the consumer's head (at most half the capacity)
+    /// is published: producers have written a run the consumer can take without meeting them
+    /// on a line they are still writing. Always true when that leaves less than 2 (no room
+    /// for a run). Only the consumer calls this; a hint, it reads one stamp and takes nothing.
+    #[inline]
+    pub(crate) fn run_published_ahead(&self, head: &ReadyHead, distance: usize) -> bool {
+        let len = self.slots.len();
+        let distance = distance.min(len / 2);
+        if distance < 2 {
+            return true;
+        }
+        let position = head.position.get();
+        let index = position & (self.one_lap - 1);
+        // Less than the capacity from the head, so at most one lap on.
+        let ahead = if index + distance < len {
+            position + distance
+        } else {
+            wrap(
+                (position & !(self.one_lap - 1))
+                    .wrapping_add(self.one_lap)
+                    .wrapping_add(index + distance - len),
+            )
+        };
+        let slot = &self.slots[ahead & (self.one_lap - 1)];
+        // Relaxed: a hint; whatever it says, the value is only taken after `pop`'s Acquire.
+        slot.stamp.load(Ordering::Relaxed) == ahead + 1
+    }
+
     /// The consumer's position, for sleep announcements (the tail word's position encoding).
     pub(crate) fn head_position(&self, head: &ReadyHead) -> usize {
         head.position.get()
@@ -478,6 +506,41 @@ mod tests {
             slot.stamp.store(start + index, Ordering::Relaxed);
         }
         (queue, head)
+    }
+
+    #[test]
+    fn a_run_ahead_is_seen_exactly_when_its_last_position_is_published() {
+        // Capacities with and without room for a run (below 2 the answer is always yes), heads
+        // at every index (the look ahead crosses the end of the lap), and near the wrap.
+        for capacity in [1, 3, 4, 5, 20, 33, 64] {
+            for distance in [1, 2, 5, 16, 40] {
+                for start in [None, Some(2)] {
+                    let (queue, head) = match start {
+                        None => ReadyQueue::new(capacity),
+                        Some(before_wrap) => queue_near_the_wrap(capacity, before_wrap),
+                    };
+                    let ahead = distance.min(capacity / 2);
+                    for _ in 0..3 * capacity + 1 {
+                        if ahead < 2 {
+                            assert!(queue.run_published_ahead(&head, distance));
+                        } else {
+                            for published in 0..=ahead {
+                                assert!(
+                                    !queue.run_published_ahead(&head, distance),
+                                    "capacity {capacity}, distance {distance}, {published} published"
+                                );
+                                queue.push(0u64).ok().unwrap();
+                            }
+                            assert!(queue.run_published_ahead(&head, distance));
+                            while queue.pop(&head).is_some() {}
+                        }
+                        // Move the head one position on.
+                        queue.push(0u64).ok().unwrap();
+                        queue.pop(&head).unwrap();
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -171,6 +171,14 @@ impl Waiter {
     /// producer that makes such work must RMW the tail word afterwards and wake on what it
     /// returned). Returns `None` only when `deadline` passed with `attempt` still empty, after
     /// one last attempt. Tells `wait` how the wait went, so the next one spins as long as pays.
+    ///
+    /// `run_ahead(distance)` says whether the producers have published the item `distance`
+    /// past the one `attempt` waits for (always true for a queue that cannot tell): a receiver
+    /// that caught up with a stream looks there before it polls its own slot again (see
+    /// `spin_policy`, "Catching up with a stream"). It only reads.
+    // The wait's own inputs (tail, state, deadline) and four views of the queue it waits on;
+    // bundling the views in a trait would only move the same closures behind a name.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn block_until<R>(
         &self,
         tail: &AtomicUsize,
@@ -179,11 +187,17 @@ impl Waiter {
         mut attempt: impl FnMut() -> Option<R>,
         head: impl Fn() -> usize,
         hidden_work: impl Fn() -> bool,
+        run_ahead: impl Fn(usize) -> bool,
     ) -> Option<R> {
         if let Some(result) = attempt() {
+            wait.found_at_once();
             return Some(result);
         }
         let plan = wait.plan();
+        let run = wait.take_caught_up();
+        if plan.spin != Some(Duration::ZERO) {
+            spin_policy::let_the_stream_run_ahead(run, &run_ahead);
+        }
         let mut descheduled = false;
         // When the wait began, as far as it matters: the spin reads the clock lazily.
         let mut started = None;

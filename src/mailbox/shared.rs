@@ -177,8 +177,14 @@ impl<T, M: Mode<T>> Shared<T, M> {
             message
         };
         // Relaxed: read under the lock by senders; the receiver's unlocked reads are ordered
-        // by the tail-word RMW of `SenderLock`'s drop (see the module docs).
-        self.overflow_active.store(true, Ordering::Relaxed);
+        // by the tail-word RMW of `SenderLock`'s drop (see the module docs). Only stored when
+        // it changes: every write of the flag is made under this lock, so the load sees the
+        // latest, and a store of `true` over `true` would take the line from the receiver,
+        // which reads it on every take (one more line moved per spilled message).
+        if !self.overflow_active.load(Ordering::Relaxed) {
+            // Relaxed: as the load; the lock and the tail-word RMW order it.
+            self.overflow_active.store(true, Ordering::Relaxed);
+        }
         // A panicking policy unwinds through the guard, which still unlocks and wakes.
         let accepted = M::handle(&mut slow.overflow, message);
         if accepted {
@@ -414,6 +420,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 attempt,
                 || self.ready.head_position(head),
                 || self.hidden_work(),
+                |distance| self.ready.run_published_ahead(head, distance),
             )
             .unwrap_or(Err(RecvTimeoutError::Timeout))
     }

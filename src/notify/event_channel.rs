@@ -488,6 +488,8 @@ impl Receiver {
             || self.consumer.try_receive(events, limit.max(1)),
             || self.consumer.head(),
             || false,
+            // Tokens are conflated and few: no run to look ahead for.
+            |_| true,
         )
     }
 }
