@@ -5,6 +5,7 @@
 //! cargo run --release -p conflux-bench                  # the default run (well under a minute)
 //! cargo run --release -p conflux-bench -- --quick       # a smoke run for CI (seconds)
 //! cargo run --release -p conflux-bench -- --filter poll # only cases whose name has "poll"
+//! cargo run --release -p conflux-bench -- --filter "quiet|mailbox consumer" # either text
 //! cargo run --release -p conflux-bench -- --rounds 41   # more rounds, tighter medians
 //! ```
 //!
@@ -79,7 +80,7 @@ fn parse_options() -> Options {
             "--filter" => options.filter = args.next(),
             "--rounds" => options.rounds = args.next().and_then(|r| r.parse().ok()),
             "--help" | "-h" => {
-                println!("usage: conflux-bench [--quick] [--filter SUBSTRING] [--rounds N]");
+                println!("usage: conflux-bench [--quick] [--filter TEXT[|TEXT...]] [--rounds N]");
                 std::process::exit(0);
             }
             other => {
@@ -118,7 +119,7 @@ fn main() {
         options
             .filter
             .as_ref()
-            .is_none_or(|f| name.contains(f.as_str()))
+            .is_none_or(|f| f.split('|').any(|part| name.contains(part)))
     };
     let mut cases: Vec<harness::Case> = notify_cases::cases()
         .into_iter()
@@ -127,6 +128,8 @@ fn main() {
         .chain(wait_cases::cases())
         .chain(wake_hook_cases::cases())
         .chain(batch_cases::cases())
+        // Last in every round: see `wait_cases::loaded_case`.
+        .chain([wait_cases::loaded_case()])
         .filter(|case| matches(&case.name))
         .collect();
     let with_memory = matches("memory at 4096 tokens");
