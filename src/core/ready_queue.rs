@@ -512,8 +512,19 @@ mod tests {
     fn a_run_ahead_is_seen_exactly_when_its_last_position_is_published() {
         // Capacities with and without room for a run (below 2 the answer is always yes), heads
         // at every index (the look ahead crosses the end of the lap), and near the wrap.
-        for capacity in [1, 3, 4, 5, 20, 33, 64] {
-            for distance in [1, 2, 5, 16, 40] {
+        // Miri runs the small shapes only (each push and pop is interpreted).
+        let capacities: &[usize] = if cfg!(miri) {
+            &[1, 3, 5]
+        } else {
+            &[1, 3, 4, 5, 20, 33, 64]
+        };
+        let distances: &[usize] = if cfg!(miri) {
+            &[1, 2, 5]
+        } else {
+            &[1, 2, 5, 16, 40]
+        };
+        for &capacity in capacities {
+            for &distance in distances {
                 for start in [None, Some(2)] {
                     let (queue, head) = match start {
                         None => ReadyQueue::new(capacity),
