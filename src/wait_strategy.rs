@@ -17,13 +17,20 @@ use std::time::Duration;
 /// * **Adaptive** (the default): a request/reply pair on a quiet multi-core host stays awake
 ///   (sub-microsecond hand-offs), an idle or rarely-fed receiver parks almost at once, and a
 ///   receiver that keeps finding itself descheduled while spinning (an oversubscribed host)
-///   decays to parking at once. Leave it unless you measured otherwise.
+///   decays to parking at once. A mailbox receiver that catches up with a producer sending as
+///   fast as it can watches a slot a few cache lines ahead before it polls its own again
+///   (bounded by the run it just drained), so that the two do not fight over the line the
+///   producer is writing; every strategy that spins does this. Leave it unless you measured
+///   otherwise.
 /// * **`Spin(budget)`**: a fixed spin, then park. For a host you know: a dedicated core per
 ///   thread and a peer that answers within `budget` (raise it), or a container with a
 ///   fraction of a core (a small budget or [`Park`](WaitStrategy::Park)).
 /// * **`Park`**: never spin. For many receivers on few cores, battery-powered machines, or
 ///   any place where CPU time costs more than latency: each wait costs one wake-up (a futex
-///   wake and a reschedule, microseconds to tens of microseconds on virtual machines).
+///   wake and a reschedule, microseconds to tens of microseconds on virtual machines). No
+///   strategy yields the CPU: where a producer shares its consumer's CPU, a yield would let it
+///   run, but where a CPU-bound thread shares it, a yield hands the core to that thread for a
+///   whole time slice, so conflux parks in both cases.
 /// * **`SpinOnly`**: never park; the thread burns its core until a message, disconnection or
 ///   the deadline. Only for a thread pinned to a core of its own, where the lowest latency is
 ///   worth a core.
