@@ -192,13 +192,36 @@ fn thread_cpu_ticks(tid: &str) -> u64 {
 #[cfg(target_os = "linux")]
 fn wait_until_asleep(tid: &str) {
     for _ in 0..10_000 {
-        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
-        if stat[stat.rfind(')').unwrap() + 2..].starts_with('S') {
+        if is_asleep(tid) {
             return;
         }
         thread::sleep(Duration::from_millis(1));
     }
     panic!("thread {tid} never went to sleep");
+}
+
+/// Whether thread `tid` is in state `S` (sleeping, interruptible).
+#[cfg(target_os = "linux")]
+fn is_asleep(tid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 2..].starts_with('S')
+}
+
+/// How many times thread `tid` has gone to sleep of its own accord, read once it sleeps and
+/// that count has stayed the same for 50 ms. A thread seen in `S` may not be counted yet: the
+/// kernel sets the state before the switch that counts it, and a thread preempted in between
+/// (CI boxes are loaded) stays uncounted until it runs again; reading the count then made this
+/// test fail once on CI (the wake-up's sleep looked like a second one).
+#[cfg(target_os = "linux")]
+fn sleeps_once_settled(tid: &str) -> u64 {
+    loop {
+        wait_until_asleep(tid);
+        let sleeps = thread_sleeps(tid);
+        thread::sleep(Duration::from_millis(50));
+        if thread_sleeps(tid) == sleeps && is_asleep(tid) {
+            return sleeps;
+        }
+    }
 }
 
 /// How many times thread `tid` has gone to sleep of its own accord (parked, blocked).
@@ -255,8 +278,7 @@ fn a_sleeping_receiver_is_woken_once() {
             (indices(&events), thread_sleeps(&tid))
         });
         let tid = tid_rx.recv().unwrap();
-        wait_until_asleep(&tid);
-        let asleep = thread_sleeps(&tid);
+        let asleep = sleeps_once_settled(&tid);
         sender.notify(Token::new(2)).unwrap();
         let (tokens, after) = waiter.join().unwrap();
         assert_eq!(tokens, [2]);
