@@ -328,8 +328,23 @@ fn producer_to_spinning_consumer<M: Mailbox>() -> Contender {
 /// overflow lock until the consumer pulls ahead (BENCHMARKS.md, "Waiting"). The wait rows use
 /// [`ConfluxRefusing`], whose producer retries when full like the channels'.
 pub(crate) fn producer_to_waiting_consumer<M: BlockingRecv>() -> Contender {
+    producer_to_prepared_consumer::<M>(|_| {})
+}
+
+/// conflux's way to busy-poll: its blocking receive set never to park
+/// (`WaitStrategy::SpinOnly`), which, unlike a `try_recv` loop, can let a streaming producer
+/// run a few cache lines ahead (`Receiver::try_recv`'s docs).
+fn producer_to_spin_only_consumer() -> Contender {
+    producer_to_prepared_consumer::<ConfluxRefusing>(|rx| {
+        rx.set_wait_strategy(conflux::WaitStrategy::SpinOnly)
+    })
+}
+
+/// [`producer_to_waiting_consumer`] with `prepare` applied to the receiver first.
+fn producer_to_prepared_consumer<M: BlockingRecv>(prepare: fn(&mut M::Rx)) -> Contender {
     Contender::new(M::NAME, move |iterations| {
         let (tx, mut rx) = M::new(BURST as usize);
+        prepare(&mut rx);
         let producer = thread::spawn(move || {
             for value in 0..iterations {
                 let mut idle = 0u32;
@@ -417,6 +432,19 @@ pub fn cases() -> Vec<Case> {
                 producer_to_spinning_consumer::<Flume>,
                 producer_to_spinning_consumer::<Tokio>,
             ]),
+        },
+        Case {
+            // Each contender's best way to busy-poll: conflux's `SpinOnly` blocking receive
+            // (refused when full, so its producer retries like the others), the peers'
+            // `try_recv` loops (crossbeam-channel and flume have no never-parking receive).
+            name: "mailbox: 1 producer thread -> busy-polling consumer (conflux: SpinOnly recv)"
+                .to_string(),
+            unit: "message",
+            contenders: vec![
+                producer_to_spin_only_consumer(),
+                producer_to_spinning_consumer::<Crossbeam>(),
+                producer_to_spinning_consumer::<Flume>(),
+            ],
         },
         Case {
             name: "mailbox: 1 producer thread -> blocking consumer".to_string(),
