@@ -2,40 +2,17 @@
 //! `src/core/ready_queue.rs`). Run with `bash scripts/loom.sh`.
 #![cfg(loom)]
 
-use std::collections::VecDeque;
-use std::num::NonZeroUsize;
+mod loom_common;
 
-use conflux::mailbox::{self, policies, policies::Spill, Feedback, Policy, TryRecvError};
+use loom_common::{one, Counted};
+
+use conflux::mailbox::{self, policies::Spill, Feedback, TryRecvError};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
-}
-
-fn one() -> NonZeroUsize {
-    NonZeroUsize::new(1).unwrap()
-}
-
-/// Counts its drops: every message must be dropped exactly once.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl Policy for Counted {
-    type Overflow = VecDeque<Counted>;
-    fn handle(overflow: &mut VecDeque<Counted>, message: Counted) {
-        policies::spill(overflow, message);
-    }
+    loom_common::model_with_bound(2, f);
 }
 
 /// A sender's second message spills while the receiver takes the first: the receiver gets both,
@@ -129,7 +106,7 @@ fn close_racing_enqueue_drops_every_message_once() {
             let drops = Arc::clone(&drops);
             thread::spawn(move || {
                 for _ in 0..2 {
-                    let _ = sender.enqueue(Counted(Arc::clone(&drops)));
+                    let _ = sender.enqueue(Counted(0, Arc::clone(&drops)));
                 }
                 sender
             })
@@ -240,7 +217,7 @@ fn close_racing_enqueue_delivers_or_refuses_each_message_once() {
             thread::spawn(move || {
                 let mut accepted = 0;
                 for _ in 0..2 {
-                    if sender.enqueue(Counted(Arc::clone(&drops))).accepted() {
+                    if sender.enqueue(Counted(0, Arc::clone(&drops))).accepted() {
                         accepted += 1;
                     }
                 }

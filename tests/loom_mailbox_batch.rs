@@ -3,40 +3,17 @@
 //! `bash scripts/loom.sh loom_mailbox_batch`.
 #![cfg(loom)]
 
-use std::collections::VecDeque;
-use std::num::NonZeroUsize;
+mod loom_common;
 
-use conflux::mailbox::{self, policies, policies::Spill, Feedback, Policy, TryRecvError};
+use loom_common::{one, Counted};
+
+use conflux::mailbox::{self, policies::Spill, Feedback, TryRecvError};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
-}
-
-fn one() -> NonZeroUsize {
-    NonZeroUsize::new(1).unwrap()
-}
-
-/// Counts its drops: every message must be dropped exactly once.
-struct Counted(u8, Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.1.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl Policy for Counted {
-    type Overflow = VecDeque<Counted>;
-    fn handle(overflow: &mut VecDeque<Counted>, message: Counted) {
-        policies::spill(overflow, message);
-    }
+    loom_common::model_with_bound(2, f);
 }
 
 /// An async batch receive racing a sender whose second message spills (capacity 1): the

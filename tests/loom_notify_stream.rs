@@ -2,6 +2,8 @@
 //! its fallback to the registering receive. Run with `bash scripts/loom.sh loom_notify_stream`.
 #![cfg(loom)]
 
+mod loom_common;
+
 use std::future::poll_fn;
 use std::pin::Pin;
 
@@ -10,11 +12,7 @@ use futures_core::Stream;
 use loom::thread;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
+    loom_common::model_with_bound(3, f);
 }
 
 fn collect(receiver: &mut Receiver) -> Vec<usize> {

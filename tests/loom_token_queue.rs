@@ -2,17 +2,15 @@
 //! `src/core/token_queue.rs`). Run with `bash scripts/loom.sh`.
 #![cfg(loom)]
 
+mod loom_common;
+
 use conflux::notify::{event_queue, Events, NotifyError, Token};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
+    loom_common::model_with_bound(3, f);
 }
 
 fn indices(events: &Events) -> Vec<usize> {

@@ -3,17 +3,15 @@
 //! Run with `bash scripts/loom.sh`.
 #![cfg(loom)]
 
+mod loom_common;
+
 use std::time::Duration;
 
 use conflux::notify::{event_channel, Events, RecvError, RecvTimeoutError, Token};
 use loom::thread;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
+    loom_common::model_with_bound(3, f);
 }
 
 fn indices(events: &Events) -> Vec<usize> {

@@ -7,6 +7,8 @@
 //! deadlock; every model also checks that `wake` ran at most once per `arm() == true`.
 #![cfg(loom)]
 
+mod loom_common;
+
 use conflux::notify::{event_queue_with_waker, Events, Notifier, Poller, Token};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Arc, Condvar, Mutex};
@@ -42,11 +44,7 @@ impl Bell {
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
+    loom_common::model_with_bound(3, f);
 }
 
 /// A queue whose hook rings (and counts) the loop's bell.
