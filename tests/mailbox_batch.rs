@@ -5,10 +5,9 @@
 #![cfg(not(loom))]
 
 mod common;
-use common::{wait_for, Slow, IN_POLICY, RELEASE_POLICY};
+use common::{cap, runtime, wait_for, Counted, Slow, IN_POLICY, RELEASE_POLICY};
 
 use std::collections::VecDeque;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -16,42 +15,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use conflux::mailbox::{
-    self, policies, policies::Spill, Feedback, Policy, RecvTimeoutError, TryRecvError,
-    UnreliablePolicy,
+    self, policies, policies::Spill, Feedback, RecvTimeoutError, TryRecvError, UnreliablePolicy,
 };
 use conflux::Unreliable;
-
-fn cap(n: usize) -> NonZeroUsize {
-    NonZeroUsize::new(n).unwrap()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap()
-}
-
-/// A message that counts its drops, to prove each message is dropped exactly once. Its id is
-/// `sender << 32 | sequence`.
-struct Counted {
-    id: u64,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl Policy for Counted {
-    type Overflow = VecDeque<Counted>;
-    fn handle(overflow: &mut VecDeque<Counted>, message: Counted) {
-        policies::spill(overflow, message);
-    }
-}
 
 /// Checks that `ids` hold each sender's sequence numbers `0..` in order, and returns how many
 /// each sender had.

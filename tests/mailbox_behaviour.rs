@@ -2,10 +2,9 @@
 #![cfg(not(loom))]
 
 mod common;
-use common::{wait_for, Slow, IN_POLICY, RELEASE_POLICY};
+use common::{cap, runtime, wait_for, Counted, Slow, IN_POLICY, RELEASE_POLICY};
 
 use std::collections::VecDeque;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -16,29 +15,6 @@ use conflux::mailbox::{
     UnreliablePolicy,
 };
 use conflux::Unreliable;
-
-fn cap(n: usize) -> NonZeroUsize {
-    NonZeroUsize::new(n).unwrap()
-}
-
-/// A message that counts its drops, to prove each message is dropped exactly once.
-struct Counted {
-    id: u64,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl Policy for Counted {
-    type Overflow = VecDeque<Counted>;
-    fn handle(overflow: &mut VecDeque<Counted>, message: Counted) {
-        policies::spill(overflow, message);
-    }
-}
 
 #[test]
 fn fast_path_answers_ok_until_ready_is_full_then_backoff() {
@@ -419,11 +395,7 @@ fn a_panicking_policy_propagates_and_leaves_the_mailbox_usable() {
 
 #[test]
 fn async_receive_on_a_multi_thread_runtime_and_as_a_stream() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(4));
         let producer = tokio::spawn(async move {
@@ -721,11 +693,7 @@ fn close_racing_senders_delivers_or_refuses_each_message_once() {
 /// sender, inside `tokio::spawn` on a multi-thread runtime.
 #[test]
 fn closed_completes_for_every_waiting_sender_on_close_or_drop() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         for by_drop in [false, true] {
             let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(2));

@@ -3,7 +3,9 @@
 //! statics included).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -39,4 +41,37 @@ pub fn wait_for(flag: &AtomicBool) -> bool {
         thread::sleep(Duration::from_millis(1));
     }
     flag.load(Ordering::SeqCst)
+}
+
+pub fn cap(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).unwrap()
+}
+
+/// A multi-thread tokio runtime with two workers and timers: where users run async receives.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// A message that counts its drops, to prove each message is dropped exactly once; its policy
+/// spills. What `id` means is up to the test (`mailbox_batch.rs`: `sender << 32 | sequence`).
+pub struct Counted {
+    pub id: u64,
+    pub drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Policy for Counted {
+    type Overflow = VecDeque<Counted>;
+    fn handle(overflow: &mut VecDeque<Counted>, message: Counted) {
+        policies::spill(overflow, message);
+    }
 }
