@@ -81,16 +81,19 @@ fn conflux_single(capacity: usize) -> Contender {
         rounds(
             iterations,
             || fill(&tx),
-            || {
-                let mut drained = 0;
-                while let Ok(message) = rx.try_recv() {
-                    black_box(message);
-                    drained += 1;
-                }
-                drained
-            },
+            || drain_one_by_one(|| rx.try_recv().ok()),
         )
     })
+}
+
+/// Takes messages one `next()` at a time until it finds none: how many it took.
+fn drain_one_by_one<M>(mut next: impl FnMut() -> Option<M>) -> u64 {
+    let mut drained = 0;
+    while let Some(message) = next() {
+        black_box(message);
+        drained += 1;
+    }
+    drained
 }
 
 fn tokio_channel() -> (
@@ -112,14 +115,7 @@ fn tokio_single() -> Contender {
         rounds(
             iterations,
             || tokio_fill(&tx),
-            || {
-                let mut drained = 0;
-                while let Ok(message) = rx.try_recv() {
-                    black_box(message);
-                    drained += 1;
-                }
-                drained
-            },
+            || drain_one_by_one(|| rx.try_recv().ok()),
         )
     })
 }
