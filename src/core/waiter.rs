@@ -50,10 +50,19 @@ pub(crate) fn position_of(tail_word: usize) -> usize {
     tail_word >> POSITION_SHIFT
 }
 
-/// What a sleeping consumer is woken through.
-enum WakeTarget {
+/// What a sleeping thread or task is woken through.
+pub(crate) enum WakeTarget {
     Thread(thread::Thread),
     Task(Waker),
+}
+
+impl WakeTarget {
+    pub(crate) fn wake(self) {
+        match self {
+            WakeTarget::Thread(thread) => thread.unpark(),
+            WakeTarget::Task(waker) => waker.wake(),
+        }
+    }
 }
 
 /// Where a single consumer leaves the means to wake it.
@@ -155,10 +164,8 @@ impl Waiter {
     /// Wakes whatever is registered, outside the lock (a waker may run user code).
     pub(crate) fn wake(&self) {
         let target = sync::lock(&self.target).take();
-        match target {
-            Some(WakeTarget::Thread(thread)) => thread.unpark(),
-            Some(WakeTarget::Task(waker)) => waker.wake(),
-            None => {}
+        if let Some(target) = target {
+            target.wake();
         }
     }
 
