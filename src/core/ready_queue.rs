@@ -77,8 +77,9 @@ pub(crate) enum PushError<T> {
 }
 
 /// Published-head bit: a producer waits for room (the `room` list is not empty, or is being
-/// emptied by the consumer right now).
-const ROOM_WANTED: usize = 0b1;
+/// emptied by the consumer right now). The top bit: positions never reach it (they wrap
+/// within `POSITION_MASK`), so the consumer publishes its position as it is, unshifted.
+const ROOM_WANTED: usize = 1 << (usize::BITS - 1);
 
 /// The largest `ready` capacity: positions (lap + index, with laps a power of two above the
 /// capacity) must leave room in the tail word's position bits for many laps.
@@ -107,8 +108,7 @@ pub(crate) struct ReadyQueue<T> {
     one_lap: usize,
     /// Claimed positions above `POSITION_SHIFT`, plus the waiter's flag bits.
     tail: CachePadded<AtomicUsize>,
-    /// The consumer's position as it publishes it (above `POSITION_SHIFT`), plus
-    /// `ROOM_WANTED`: swapped by the consumer after each pop, on its own line; producers read
+    /// The consumer's position as it publishes it, plus `ROOM_WANTED`: swapped by the consumer after each pop, on its own line; producers read
     /// it for [`len`](Self::len_for_producers) and set the bit when they wait for room.
     published_head: CachePadded<AtomicUsize>,
     /// Producers waiting for room, first come first served.
@@ -307,9 +307,7 @@ impl<T> ReadyQueue<T> {
         // freed before it, and one that reads this position for `len` then reads the tail
         // word sees every claim up to it (never a negative count). Acquire: an announcement
         // read here carries its wait-list entry (also ordered by the list's lock).
-        let seen = self
-            .published_head
-            .swap(position << POSITION_SHIFT, Ordering::AcqRel);
+        let seen = self.published_head.swap(position, Ordering::AcqRel);
         if seen & ROOM_WANTED != 0 {
             self.room_made(freed);
         }
@@ -429,7 +427,7 @@ impl<T> ReadyQueue<T> {
     /// snapshot; never above the capacity.
     pub(crate) fn len_for_producers(&self) -> usize {
         // Acquire: pairs with `publish_head`; the tail read below is then at or past it.
-        let head = position_of(self.published_head.load(Ordering::Acquire));
+        let head = self.published_head.load(Ordering::Acquire) & !ROOM_WANTED;
         // Relaxed: ordered after the Acquire above; a later tail only makes the count fresher.
         let tail = position_of(self.tail.load(Ordering::Relaxed));
         self.distance(head, tail)
@@ -604,9 +602,7 @@ mod tests {
         let lap = queue.one_lap;
         let start = (POSITION_MASK + 1 - before_wrap * lap) & !(lap - 1);
         queue.tail.store(start << POSITION_SHIFT, Ordering::Relaxed);
-        queue
-            .published_head
-            .store(start << POSITION_SHIFT, Ordering::Relaxed);
+        queue.published_head.store(start, Ordering::Relaxed);
         head.position.set(start);
         for (index, slot) in queue.slots.iter().enumerate() {
             slot.stamp.store(start + index, Ordering::Relaxed);

@@ -98,36 +98,57 @@ impl<T, M: Mode<T>> DerefMut for OverflowLock<'_, T, M> {
 }
 
 impl<T, M: Mode<T>> Drop for OverflowLock<'_, T, M> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: the guard is dropped exactly once, here, and not used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.guard) };
-        let shared = self.shared;
-        let (published, emptied, holder) = (self.published, self.emptied, self.holder);
-        let release = move || {
-            if published {
-                let tail = shared.ready.tail();
-                // AcqRel: Release publishes the unlock and what was done under the lock (the
-                // overflow flag, the spill) to an announcement that reads this RMW; Acquire
-                // receives the announcement's registration before we wake it.
-                let seen = tail.fetch_add(0, Ordering::AcqRel);
-                shared.waiter.wake_if_announced(tail, seen);
-            }
-            // AcqRel: Release publishes the unlock to the receiver's swap that reads this one
-            // (its second try then finds the lock free); Acquire receives its registration.
-            if holder == Holder::Sender && shared.receiver_wants_lock.swap(false, Ordering::AcqRel)
-            {
-                shared.waiter.wake();
-            }
-            if emptied {
-                shared.ready.wake_everyone_waiting_for_room();
-            }
-        };
-        if std::thread::panicking() {
-            // A policy panicked under the lock: a waker that panics too must not abort the
-            // process. Its panic is dropped; the policy's continues.
-            let _ = panic::catch_unwind(AssertUnwindSafe(release));
-        } else {
-            release();
+        // The receiver's refills, the most frequent holder, usually owe nobody anything.
+        if self.published || self.emptied || self.holder == Holder::Sender {
+            self.release();
         }
+    }
+}
+
+impl<T, M: Mode<T>> OverflowLock<'_, T, M> {
+    /// What the release owes, decided by RMWs after the unlock; wakers run last.
+    fn release(&self) {
+        let shared = self.shared;
+        let mut wake_receiver = false;
+        if self.published {
+            let tail = shared.ready.tail();
+            // AcqRel: Release publishes the unlock and what was done under the lock (the
+            // overflow flag, the spill) to an announcement that reads this RMW; Acquire
+            // receives the announcement's registration before we wake it.
+            let seen = tail.fetch_add(0, Ordering::AcqRel);
+            wake_receiver = shared.waiter.claim_announcement(tail, seen);
+        }
+        // AcqRel: Release publishes the unlock to the receiver's swap that reads this one (its
+        // second try then finds the lock free); Acquire receives its registration.
+        if self.holder == Holder::Sender && shared.receiver_wants_lock.swap(false, Ordering::AcqRel)
+        {
+            wake_receiver = true;
+        }
+        if wake_receiver || self.emptied {
+            wake_after_release(shared, wake_receiver, self.emptied);
+        }
+    }
+}
+
+/// Runs the wake-ups a release owes. A waker that panics while a policy's panic unwinds
+/// through the lock must not abort the process: its panic is dropped, the policy's continues.
+#[cold]
+fn wake_after_release<T, M: Mode<T>>(shared: &Shared<T, M>, receiver: bool, emptied: bool) {
+    let wake = || {
+        if receiver {
+            shared.waiter.wake();
+        }
+        if emptied {
+            shared.ready.wake_everyone_waiting_for_room();
+        }
+    };
+    if std::thread::panicking() {
+        let _ = panic::catch_unwind(AssertUnwindSafe(wake));
+    } else {
+        wake();
     }
 }
