@@ -1,6 +1,7 @@
 //! Backpressure: `send`, `send_blocking`, `send_timeout` and `try_send` wait for room in `ready`
 //! (or answer `Full`), never hand the message to the policy, never overtake retained messages,
 //! and give the message back once the mailbox is closed.
+#![cfg(not(loom))]
 
 mod common;
 

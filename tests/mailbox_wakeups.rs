@@ -1,6 +1,7 @@
 //! Who wakes whom: reading a mailbox's depth or stats wakes no receiver, and no receive waits
 //! for a sender's policy (try receives answer at once, timed ones honour their deadline, the
 //! blocking and async ones sleep until the policy is done and are then woken).
+#![cfg(not(loom))]
 
 mod common;
 

@@ -7,9 +7,7 @@
 pub(crate) mod alloc;
 pub(crate) mod events;
 pub(crate) mod ready_queue;
-pub(crate) mod spin_policy;
 pub(crate) mod token;
 pub(crate) mod token_queue;
-pub(crate) mod wait_list;
-pub(crate) mod waiter;
+pub(crate) mod wait;
 pub(crate) mod wake_hook;

@@ -57,8 +57,8 @@ use std::mem::MaybeUninit;
 use crossbeam_utils::{Backoff, CachePadded};
 
 use super::alloc;
-use super::wait_list::{Ticket, Turn, WaitList};
-use super::waiter::{position_of, CLOSED, POSITION_MASK, POSITION_SHIFT};
+use super::wait::wait_list::{Ticket, Turn, WaitList};
+use super::wait::waiter::{position_of, CLOSED, POSITION_MASK, POSITION_SHIFT};
 use crate::sync::{cell::UnsafeCell, AtomicUsize, Ordering};
 
 struct Slot<T> {

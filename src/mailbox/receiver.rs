@@ -10,7 +10,7 @@ use super::mode::{self, Mode};
 use super::shared::Shared;
 use super::{RecvTimeoutError, Stats, TryRecvError};
 use crate::core::ready_queue::ReadyHead;
-use crate::core::spin_policy::WaitState;
+use crate::core::wait::adaptive::WaitState;
 use crate::sync::Arc;
 use crate::WaitStrategy;
 
@@ -97,6 +97,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// let _ = sender.enqueue(Spill(7));
     /// assert_eq!(receiver.poll_recv(&mut cx), Poll::Ready(Some(Spill(7))));
     /// ```
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.shared.poll_recv(&self.head, cx)
     }
@@ -127,6 +128,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// let _ = sender.enqueue(Spill(1));
     /// assert_eq!(receiver.try_recv(), Ok(Spill(1)));
     /// ```
+    #[inline]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.shared.try_recv(&self.head)
     }
@@ -147,6 +149,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// assert_eq!(receiver.recv_blocking(), Some(Spill(5)));
     /// assert_eq!(receiver.recv_blocking(), None);
     /// ```
+    #[inline]
     pub fn recv_blocking(&mut self) -> Option<T> {
         self.shared.recv_blocking(&self.head, &self.wait, None).ok()
     }

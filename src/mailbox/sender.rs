@@ -282,6 +282,7 @@ impl<T, M: Mode<T>> Sender<T, M> {
     /// assert_eq!(receiver.try_recv(), Ok(Spill(1))); // and moved into ready
     /// assert_eq!(sender.try_send(Spill(3)), Err(TrySendError::Full(Spill(3))));
     /// ```
+    #[inline]
     pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
         self.shared.try_send(message)
     }

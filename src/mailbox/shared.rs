@@ -77,8 +77,9 @@ use super::close_signal::CloseSignal;
 use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
-use crate::core::spin_policy::WaitState;
-use crate::core::waiter::{Announce, Waiter, DISCONNECTED};
+use crate::core::wait::adaptive::WaitState;
+use crate::core::wait::waiter::{Waiter, DISCONNECTED};
+use crate::core::wait::{self, Receive};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
 
 /// What an enqueue did; each flavour turns it into its own feedback type.
@@ -340,8 +341,8 @@ impl<T, M: Mode<T>> Shared<T, M> {
         self.poll_with(head, cx, || self.try_recv(head))
     }
 
-    /// The async receive protocol around `attempt` (which never waits for the overflow lock):
-    /// attempt; register the task; announce; attempt again. `Ready(None)` is the end.
+    /// The async receive around `attempt` (which never waits for the overflow lock), through
+    /// the wait layer's one async loop. `Ready(None)` is the end.
     #[inline]
     fn poll_with<R>(
         &self,
@@ -349,30 +350,24 @@ impl<T, M: Mode<T>> Shared<T, M> {
         cx: &mut Context<'_>,
         mut attempt: impl FnMut() -> Result<R, TryRecvError>,
     ) -> Poll<Option<R>> {
-        match attempt() {
-            Ok(received) => return Poll::Ready(Some(received)),
-            Err(TryRecvError::Disconnected) => return Poll::Ready(None),
-            Err(TryRecvError::Empty) => {}
-        }
-        self.waiter.register_task(cx.waker());
-        let position = self.ready.head_position(head);
-        if self
-            .waiter
-            .announce(self.ready.tail(), position, || self.overflow_needs_a_look())
-            == Announce::Sleep
-        {
-            return Poll::Pending;
-        }
-        match attempt() {
-            Ok(received) => Poll::Ready(Some(received)),
-            Err(TryRecvError::Disconnected) => Poll::Ready(None),
-            Err(TryRecvError::Empty) => {
-                // A sender is between claiming and publishing, or took the lock again: let
-                // the executor come back.
-                sync::retry_hint();
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
+        let attempt = move || match attempt() {
+            Ok(received) => Some(Some(received)),
+            Err(TryRecvError::Disconnected) => Some(None),
+            Err(TryRecvError::Empty) => None,
+        };
+        wait::poll(&mut self.receiving(head, attempt), cx)
+    }
+
+    /// This mailbox as the wait layer sees it, around one kind of receive attempt.
+    fn receiving<'a, R, F: FnMut() -> Option<R>>(
+        &'a self,
+        head: &'a ReadyHead,
+        attempt: F,
+    ) -> Receiving<'a, T, M, F> {
+        Receiving {
+            shared: self,
+            head,
+            attempt,
         }
     }
 
@@ -410,16 +405,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
             Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
             Err(TryRecvError::Empty) => None,
         };
-        self.waiter
-            .block_until(
-                self.ready.tail(),
-                wait,
-                deadline,
-                attempt,
-                || self.ready.head_position(head),
-                || self.overflow_needs_a_look(),
-                |distance| self.ready.run_published_ahead(head, distance),
-            )
+        wait::block(&mut self.receiving(head, attempt), wait, deadline)
             .unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
@@ -512,6 +498,43 @@ impl<T, M: Mode<T>> Shared<T, M> {
             let seen = self.ready.tail().fetch_or(DISCONNECTED, Ordering::AcqRel);
             self.waiter.wake_if_announced(self.ready.tail(), seen);
         }
+    }
+}
+
+/// A mailbox receive as the wait layer sees it: one kind of attempt (a single or a batch
+/// receive), the ready queue's tail and head, the overflow as the work the tail cannot show.
+struct Receiving<'a, T, M: Mode<T>, F> {
+    shared: &'a Shared<T, M>,
+    head: &'a ReadyHead,
+    attempt: F,
+}
+
+impl<T, M: Mode<T>, R, F: FnMut() -> Option<R>> Receive for Receiving<'_, T, M, F> {
+    type Output = R;
+
+    #[inline]
+    fn attempt(&mut self) -> Option<R> {
+        (self.attempt)()
+    }
+
+    fn waiter(&self) -> &Waiter {
+        &self.shared.waiter
+    }
+
+    fn tail(&self) -> &AtomicUsize {
+        self.shared.ready.tail()
+    }
+
+    fn head(&self) -> usize {
+        self.shared.ready.head_position(self.head)
+    }
+
+    fn hidden_work(&self) -> bool {
+        self.shared.overflow_needs_a_look()
+    }
+
+    fn published_ahead(&self, distance: usize) -> bool {
+        self.shared.ready.run_published_ahead(self.head, distance)
     }
 }
 

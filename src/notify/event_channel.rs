@@ -12,9 +12,11 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::{Events, NotifyError, RecvError, RecvTimeoutError, Token, TryRecvError};
-use crate::core::spin_policy::WaitState;
 use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
-use crate::core::waiter::Announce;
+use crate::core::wait::adaptive::WaitState;
+use crate::core::wait::waiter::Waiter;
+use crate::core::wait::{self, Receive};
+use crate::sync::AtomicUsize;
 use crate::WaitStrategy;
 
 /// Makes a channel for tokens `0..max_tokens`: any number of [`Sender`]s, one [`Receiver`]
@@ -273,7 +275,7 @@ impl Receiver {
     /// ```
     pub fn recv_limit(&self, events: &mut Events, limit: usize) -> Result<(), RecvError> {
         match self.block(events, limit, None) {
-            Some(Ok(())) => Ok(()),
+            Some(Delivered::Tokens) => Ok(()),
             _ => Err(RecvError),
         }
     }
@@ -362,8 +364,8 @@ impl Receiver {
         deadline: Instant,
     ) -> Result<(), RecvTimeoutError> {
         match self.block(events, limit, Some(deadline)) {
-            Some(Ok(())) => Ok(()),
-            Some(Err(())) => Err(RecvTimeoutError::Disconnected),
+            Some(Delivered::Tokens) => Ok(()),
+            Some(Delivered::Ended) => Err(RecvTimeoutError::Disconnected),
             None => Err(RecvTimeoutError::Timeout),
         }
     }
@@ -428,29 +430,11 @@ impl Receiver {
         events: &mut Events,
         limit: usize,
     ) -> Poll<Result<(), RecvError>> {
-        let (waiter, tail) = self.consumer.waiter();
-        let ready = |events: &mut Events| match self.consumer.try_receive(events, limit.max(1)) {
-            Some(Ok(())) => Some(Ok(())),
-            Some(Err(())) => Some(Err(RecvError)),
-            None => None,
-        };
-        if let Some(result) = ready(events) {
-            return Poll::Ready(result);
-        }
-        waiter.register_task(cx.waker());
-        if waiter.announce(tail, self.consumer.head(), || false) == Announce::Sleep {
-            return Poll::Pending;
-        }
-        // Something arrived (or the senders left) while we announced: look again, and if a
-        // producer is still between claiming and publishing, yield to the executor.
-        match ready(events) {
-            Some(result) => Poll::Ready(result),
-            None => {
-                crate::sync::retry_hint();
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
+        let mut receiving = self.receiving(events, limit);
+        wait::poll(&mut receiving, cx).map(|delivered| match delivered {
+            Delivered::Tokens => Ok(()),
+            Delivered::Ended => Err(RecvError),
+        })
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.
@@ -474,23 +458,62 @@ impl Receiver {
         self.consumer.is_disconnected()
     }
 
+    /// The blocking receive, through the wait layer's one blocking loop; `None`: timed out.
     fn block(
         &self,
         events: &mut Events,
         limit: usize,
         deadline: Option<Instant>,
-    ) -> Option<Result<(), ()>> {
-        let (waiter, tail) = self.consumer.waiter();
-        waiter.block_until(
-            tail,
-            &self.wait,
-            deadline,
-            || self.consumer.try_receive(events, limit.max(1)),
-            || self.consumer.head(),
-            || false,
-            // Tokens are conflated and few: no run to look ahead for.
-            |_| true,
-        )
+    ) -> Option<Delivered> {
+        wait::block(&mut self.receiving(events, limit), &self.wait, deadline)
+    }
+
+    fn receiving<'a>(&'a self, events: &'a mut Events, limit: usize) -> Receiving<'a> {
+        Receiving {
+            consumer: &self.consumer,
+            events,
+            limit: limit.max(1),
+        }
+    }
+}
+
+/// What a receive that did not time out delivered.
+enum Delivered {
+    /// `events` holds at least one token.
+    Tokens,
+    /// Disconnected (or closed) with nothing pending.
+    Ended,
+}
+
+/// The event channel's receive as the wait layer sees it. Tokens are conflated and few: no
+/// run to look ahead for, and nothing the tail word does not show.
+struct Receiving<'a> {
+    consumer: &'a TokenConsumer,
+    events: &'a mut Events,
+    limit: usize,
+}
+
+impl Receive for Receiving<'_> {
+    type Output = Delivered;
+
+    #[inline]
+    fn attempt(&mut self) -> Option<Delivered> {
+        match self.consumer.try_receive(self.events, self.limit)? {
+            Ok(()) => Some(Delivered::Tokens),
+            Err(()) => Some(Delivered::Ended),
+        }
+    }
+
+    fn waiter(&self) -> &Waiter {
+        self.consumer.waiter().0
+    }
+
+    fn tail(&self) -> &AtomicUsize {
+        self.consumer.waiter().1
+    }
+
+    fn head(&self) -> usize {
+        self.consumer.head()
     }
 }
 

@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use super::Shared;
 use crate::core::ready_queue::PushError;
-use crate::core::wait_list::{Ticket, Turn};
+use crate::core::wait::wait_list::{Ticket, Turn};
 use crate::mailbox::mode::Mode;
 use crate::mailbox::{SendError, SendTimeoutError, TrySendError};
 use crate::sync::{thread, Ordering};
