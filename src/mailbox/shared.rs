@@ -17,8 +17,9 @@
 //!
 //! * **No overtaking.** While overflow retains anything, `overflow_active` sends every enqueue
 //!   to the slow path, where it queues behind the retained messages; a sender sees its own
-//!   spill, so its messages stay in order. Only the receiver clears the flag, under the lock,
-//!   when overflow is empty.
+//!   spill, so its messages stay in order. The flag is cleared under the lock once overflow
+//!   retains nothing: by the receiver after a refill, or by a sender whose policy dropped or
+//!   refused its message.
 //! * **No stale-full spill.** The slow path retries `ready` under the lock when overflow is
 //!   empty, so a stale "full" never puts a message into overflow while `ready` has room.
 //! * **Never stranded.** After each message taken the receiver refills `ready` if the lock is
@@ -203,6 +204,12 @@ impl<T, M: Mode<T>> Shared<T, M> {
         }
         // A panicking policy unwinds through the guard, which still unlocks and wakes.
         let accepted = M::handle(&mut slow.overflow, message);
+        if slow.overflow.is_empty() {
+            // The policy dropped or refused the message and retains nothing: no fast path
+            // stays closed for it (with the flag left set, a sender refused over and over
+            // would hold every enqueue on the slow path until the receiver got the lock).
+            self.clear_if_emptied(&mut slow);
+        }
         if accepted {
             slow.stats.backoff += 1;
             Outcome::Handled
@@ -337,6 +344,26 @@ impl<T, M: Mode<T>> Shared<T, M> {
         }
     }
 
+    /// [`try_recv`](Self::try_recv) for a receive that may block its thread without a deadline
+    /// (`recv_blocking`): a lock held by a sender is waited for, so that a stream of spilling
+    /// senders cannot keep the receiver away from the overflow.
+    #[inline]
+    fn try_recv_or_wait_for_lock(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
+        match self.take_without_waiting(head) {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => self.nothing_taken(head),
+            Err(Contended) => match self.take_waiting_for_the_lock(head) {
+                Some(message) => Ok(message),
+                None => self.nothing_taken(head),
+            },
+        }
+    }
+
+    #[cold]
+    fn take_waiting_for_the_lock(&self, head: &ReadyHead) -> Option<T> {
+        self.refill_then_take(&mut OverflowLock::lock(self, Holder::Receiver), head)
+    }
+
     pub(crate) fn poll_recv(&self, head: &ReadyHead, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.poll_with(head, cx, || self.try_recv(head))
     }
@@ -400,10 +427,16 @@ impl<T, M: Mode<T>> Shared<T, M> {
         wait: &WaitState,
         deadline: Option<Instant>,
     ) -> Result<T, RecvTimeoutError> {
-        let attempt = || match self.try_recv(head) {
-            Ok(message) => Some(Ok(message)),
-            Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
-            Err(TryRecvError::Empty) => None,
+        let attempt = || {
+            let received = match deadline {
+                None => self.try_recv_or_wait_for_lock(head),
+                Some(_) => self.try_recv(head),
+            };
+            match received {
+                Ok(message) => Some(Ok(message)),
+                Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
+                Err(TryRecvError::Empty) => None,
+            }
         };
         wait::block(&mut self.receiving(head, attempt), wait, deadline)
             .unwrap_or(Err(RecvTimeoutError::Timeout))
