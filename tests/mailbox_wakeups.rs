@@ -211,3 +211,66 @@ fn a_blocking_receive_sleeps_through_a_running_policy_and_is_woken_when_it_ends(
     opener.join().unwrap();
     spilling.join().unwrap();
 }
+
+/// A message whose policy waits for its gate under the overflow lock, then panics.
+struct PanicsInPolicy(u32, Arc<Gate>);
+
+impl Policy for PanicsInPolicy {
+    type Overflow = VecDeque<PanicsInPolicy>;
+    fn handle(_: &mut VecDeque<PanicsInPolicy>, message: PanicsInPolicy) {
+        message.1.in_policy.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        while !message.1.open.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        panic!("policy panicked on {}", message.0);
+    }
+}
+
+/// A waker whose `wake` panics.
+struct PanickingWaker;
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("a user's waker panicked");
+    }
+}
+
+#[test]
+fn a_policy_panic_unwinding_into_a_panicking_waker_does_not_abort() {
+    let gate = Arc::new(Gate::default());
+    let (sender, mut receiver) = mailbox::new::<PanicsInPolicy>(cap(1));
+    assert_eq!(
+        sender.enqueue(PanicsInPolicy(1, gate.clone())),
+        Feedback::Ok
+    );
+    let spilling = {
+        let (sender, gate) = (sender.clone(), gate.clone());
+        thread::spawn(move || sender.enqueue(PanicsInPolicy(2, gate)))
+    };
+    while !gate.in_policy.load(Ordering::SeqCst) {
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(receiver.try_recv().map(|m| m.0), Ok(1));
+    // `ready` is empty and the policy holds the lock: the receive waits for the lock's
+    // release, with a waker that panics when woken.
+    let waker = Waker::from(Arc::new(PanickingWaker));
+    assert!(receiver
+        .poll_recv(&mut Context::from_waker(&waker))
+        .is_pending());
+    // The policy panics; its lock's release wakes the receive while that panic unwinds.
+    // Before, the second panic aborted the whole test process.
+    gate.open.store(true, Ordering::SeqCst);
+    let payload = spilling
+        .join()
+        .expect_err("the policy's panic reaches the sender");
+    let message = payload.downcast_ref::<String>().map(String::as_str);
+    assert_eq!(message, Some("policy panicked on 2"));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        receiver.poll_recv(&mut cx).is_pending(),
+        "the mailbox stays usable"
+    );
+    assert_eq!(sender.enqueue(PanicsInPolicy(3, gate)), Feedback::Ok);
+    assert_eq!(receiver.try_recv().map(|m| m.0), Ok(3));
+}
