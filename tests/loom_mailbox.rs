@@ -167,7 +167,7 @@ fn async_recv_waker_registration_never_misses_an_enqueue() {
     });
 }
 
-/// Issue 9 item 7: an async receive that finds `ready` empty while a sender spills under the
+/// An async receive that finds `ready` empty while a sender spills under the
 /// overflow lock returns `Pending` instead of waiting for the lock, and the sender's release
 /// (unlock, then a tail-word RMW) wakes it: both messages arrive, in order, and no interleaving
 /// leaves the task asleep (loom reports a deadlock if the release RMW comes before the unlock
@@ -205,7 +205,7 @@ fn async_recv_contending_with_a_stats_reader_is_woken() {
     });
 }
 
-/// Issue 11: `close` racing enqueues: each message is refused (`Closed`, dropped once) or
+/// `close` racing enqueues: each message is refused (`Closed`, dropped once) or
 /// accepted and then delivered, in order; afterwards the receive ends and nothing leaks.
 #[test]
 fn close_racing_enqueue_delivers_or_refuses_each_message_once() {
@@ -239,7 +239,7 @@ fn close_racing_enqueue_delivers_or_refuses_each_message_once() {
     });
 }
 
-/// Issue 11: a sender awaiting `closed()` is woken by the receiver's close racing its
+/// A sender awaiting `closed()` is woken by the receiver's close racing its
 /// registration (check-then-register under the signal's lock).
 #[test]
 fn closed_is_woken_by_a_racing_close() {

@@ -482,8 +482,7 @@ fn panic_location_of(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, Stri
     (message, LAST.with(|last| last.borrow_mut().take()).unwrap())
 }
 
-/// Issue 9 item 9: a capacity that cannot be allocated is a panic naming it (it aborted the
-/// process: "memory allocation of 17592186044416 bytes failed"), at the caller's line.
+/// A capacity that cannot be allocated is a panic naming it (it once aborted the process: "memory allocation of 17592186044416 bytes failed"), at the caller's line.
 #[test]
 fn a_capacity_that_cannot_be_allocated_panics_naming_it_at_the_callers_line() {
     let capacity: usize = if usize::BITS == 64 { 1 << 40 } else { 1 << 26 };
@@ -529,8 +528,8 @@ impl Policy for Poisoned {
     }
 }
 
-/// Issue 9 item 8: one message's panicking `Drop` during the receiver's drop stranded every
-/// message after it until the last sender went. Now all are dropped, then the panic continues.
+/// One message's panicking `Drop` during the receiver's drop must not strand the messages
+/// after it: all are dropped, then the panic continues.
 #[test]
 fn a_panicking_message_destructor_does_not_strand_the_others() {
     for poison in [0, 2, 5, 7] {
@@ -563,7 +562,7 @@ fn a_panicking_message_destructor_does_not_strand_the_others() {
     }
 }
 
-/// Issue 9 item 7: while a sender's policy runs under the overflow lock, an async receive that
+/// While a sender's policy runs under the overflow lock, an async receive that
 /// finds `ready` empty must return `Pending` (and be woken when the policy's message is out)
 /// instead of waiting for the lock and blocking the executor's thread. One worker thread: if
 /// the receive blocks it, the second task never runs.
@@ -603,7 +602,7 @@ fn an_async_receive_never_blocks_its_executor_while_a_policy_runs() {
     spiller.join().unwrap();
 }
 
-/// Issue 11: `close` stops intake but delivers everything accepted, in order, then ends.
+/// `close` stops intake but delivers everything accepted, in order, then ends.
 #[test]
 fn close_stops_intake_and_delivers_what_was_accepted() {
     let drops = Arc::new(AtomicUsize::new(0));
@@ -689,7 +688,7 @@ fn close_racing_senders_delivers_or_refuses_each_message_once() {
     }
 }
 
-/// Issue 11: `Sender::closed` completes once the receiver closes or goes, for every waiting
+/// `Sender::closed` completes once the receiver closes or goes, for every waiting
 /// sender, inside `tokio::spawn` on a multi-thread runtime.
 #[test]
 fn closed_completes_for_every_waiting_sender_on_close_or_drop() {

@@ -347,7 +347,7 @@ fn a_cancelled_async_receive_loses_nothing() {
     });
 }
 
-/// Issue 9 item 1: the async receive's future is `Send`, so it runs inside `tokio::spawn` on a
+/// The async receive's future is `Send`, so it runs inside `tokio::spawn` on a
 /// multi-thread runtime (with `&self` it held a `!Sync` receiver across the `.await`).
 #[test]
 fn async_receive_runs_inside_tokio_spawn_on_a_multi_thread_runtime() {
@@ -388,7 +388,7 @@ fn async_receive_runs_inside_tokio_spawn_on_a_multi_thread_runtime() {
     });
 }
 
-/// Issue 9 item 6 on the channel: a receive that finds tokens carried over from a partial drain
+/// On the channel, a receive that finds tokens carried over from a partial drain
 /// returns them at once (with what else is pending, within the limit), never waits or loses them.
 #[test]
 fn receives_return_carried_over_tokens_at_once() {

@@ -658,8 +658,8 @@ mod tests {
 
     #[test]
     fn positions_and_stamps_wrap_together_at_the_end_of_the_tail_words_range() {
-        // Issue 9 item 3: full-width stamps against positions wrapped in the tail word made
-        // push spin forever at the wrap (2^28 messages on 32-bit targets). Here the queue
+        // Full-width stamps against positions wrapped in the tail word would make push spin
+        // forever at the wrap (2^28 messages on 32-bit targets). Here the queue
         // starts two laps before the wrap, on every pointer width.
         // Capacity 64 takes minutes under miri; the small ones cover the same arithmetic.
         let capacities: &[usize] = if cfg!(miri) { &[1, 3] } else { &[1, 3, 4, 64] };

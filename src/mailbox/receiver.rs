@@ -40,7 +40,7 @@ use crate::WaitStrategy;
 /// }
 /// assert_eq!(expected, 100);
 /// ```
-pub struct Receiver<T, M: Mode<T> = mode::Reliable> {
+pub struct Receiver<T, M: Mode<T> = mode::ReliableMode> {
     shared: Arc<Shared<T, M>>,
     head: ReadyHead,
     wait: WaitState,
@@ -48,7 +48,7 @@ pub struct Receiver<T, M: Mode<T> = mode::Reliable> {
 
 /// The receiver of a mailbox whose policy may reject messages (from
 /// [`mailbox::new_unreliable`](super::new_unreliable)).
-pub type UnreliableReceiver<T> = Receiver<T, mode::Unreliable>;
+pub type UnreliableReceiver<T> = Receiver<T, mode::UnreliableMode>;
 
 impl<T, M: Mode<T>> Receiver<T, M> {
     pub(crate) fn new(shared: Arc<Shared<T, M>>, head: ReadyHead) -> Receiver<T, M> {

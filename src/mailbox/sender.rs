@@ -16,7 +16,7 @@ use crate::sync::Arc;
 /// then sees the end.
 ///
 /// `Sender<T>` is the reliable flavour (from [`mailbox::new`](super::new));
-/// [`UnreliableSender<T>`] is `Sender<T, mode::Unreliable>`.
+/// [`UnreliableSender<T>`] is `Sender<T, mode::UnreliableMode>`.
 ///
 /// ```
 /// use std::num::NonZeroUsize;
@@ -34,13 +34,13 @@ use crate::sync::Arc;
 /// }
 /// assert_eq!(receiver.len(), 4);
 /// ```
-pub struct Sender<T, M: Mode<T> = mode::Reliable> {
+pub struct Sender<T, M: Mode<T> = mode::ReliableMode> {
     shared: Arc<Shared<T, M>>,
 }
 
 /// The sender of a mailbox whose policy may reject messages (from
 /// [`mailbox::new_unreliable`](super::new_unreliable)).
-pub type UnreliableSender<T> = Sender<T, mode::Unreliable>;
+pub type UnreliableSender<T> = Sender<T, mode::UnreliableMode>;
 
 impl<T, M: Mode<T>> Sender<T, M> {
     pub(crate) fn new(shared: Arc<Shared<T, M>>) -> Sender<T, M> {
@@ -288,7 +288,7 @@ impl<T, M: Mode<T>> Sender<T, M> {
     }
 }
 
-impl<T: Policy> Sender<T, mode::Reliable> {
+impl<T: Policy> Sender<T, mode::ReliableMode> {
     /// Enqueues `message` without ever blocking or waiting for the receiver.
     ///
     /// While nothing is retained in overflow, the message goes into `ready` (lock-free) and the
@@ -322,7 +322,7 @@ impl<T: Policy> Sender<T, mode::Reliable> {
     }
 }
 
-impl<T: UnreliablePolicy> Sender<T, mode::Unreliable> {
+impl<T: UnreliablePolicy> Sender<T, mode::UnreliableMode> {
     /// Like [`Sender::enqueue`], but the policy may refuse the message: the answer is then
     /// [`Unreliable::Rejected`] and the message was dropped.
     ///
