@@ -60,7 +60,6 @@
 //! assert!(matches!(receiver.try_recv(), Ok(Msg::State { key: 0, v: 2 })));
 //! ```
 
-mod close_signal;
 mod error;
 mod feedback;
 pub mod mode;

@@ -67,9 +67,9 @@ use crossbeam_utils::CachePadded;
 
 mod batch;
 
-use super::close_signal::CloseSignal;
 use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
+use crate::core::close_signal::CloseSignal;
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
 use crate::core::spin_policy::WaitState;
 use crate::core::waiter::{Announce, Waiter, DISCONNECTED};
@@ -462,7 +462,8 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 
     /// `Receiver::close`: refuse every later enqueue, keep everything accepted for the
-    /// receiver, wake senders awaiting `closed()`.
+    /// receiver, wake senders awaiting `closed()` (all of them, even if a waker panics; the
+    /// first such panic continues from here, with intake already closed).
     pub(crate) fn close_intake(&self, head: &ReadyHead) {
         sync::lock(&self.slow).closed = true;
         self.ready.close(head);
@@ -472,24 +473,36 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// The receiver's drop: refuse everything from now on, then drop everything buffered,
     /// each message exactly once even if some destructors panic (the first panic is re-raised
     /// after the last message is dropped).
+    ///
+    /// The mailbox is closed (slow state, then ring) before any user code runs: a waker, the
+    /// overflow's `Default` (which taking the overflow calls), a destructor. So whatever of
+    /// that panics, senders see `Closed` from then on and `closed()` completes. If the
+    /// overflow's `Default` panics, the retained messages stay where they are and are dropped
+    /// with the mailbox's memory, once, when the last sender goes.
     pub(crate) fn close(&self, head: &ReadyHead) {
-        let retained = {
-            let mut slow = sync::lock(&self.slow);
-            slow.closed = true;
-            std::mem::take(&mut slow.overflow)
-        };
+        sync::lock(&self.slow).closed = true;
         self.ready.close(head);
-        self.close_signal.close();
+        let mut first_panic = self.close_signal.close_catching();
         // Outside the lock: a message's destructor may do anything.
-        let mut first_panic = None;
         self.ready
             .close_and_drain(head, |message| drop_catching(message, &mut first_panic));
-        let mut retained = retained;
-        retained.drain(|message| {
-            drop_catching(message, &mut first_panic);
-            None
-        });
-        drop_catching(retained, &mut first_panic);
+        let retained = {
+            let mut slow = sync::lock(&self.slow);
+            // Caught inside the critical section: the guard is not unwound through.
+            panic::catch_unwind(AssertUnwindSafe(|| std::mem::take(&mut slow.overflow)))
+        };
+        match retained {
+            Ok(mut retained) => {
+                retained.drain(|message| {
+                    drop_catching(message, &mut first_panic);
+                    None
+                });
+                drop_catching(retained, &mut first_panic);
+            }
+            Err(payload) => {
+                first_panic.get_or_insert(payload);
+            }
+        }
         if let Some(payload) = first_panic {
             panic::resume_unwind(payload);
         }
