@@ -155,3 +155,43 @@ fn a_panicking_overflow_default_at_close_still_closes_the_mailbox() {
     drop(sender);
     assert_eq!(drops.load(Ordering::SeqCst), 3);
 }
+
+fn poll_stream<S: futures_core::Stream + Unpin>(stream: &mut S) -> Poll<Option<S::Item>> {
+    Pin::new(stream).poll_next(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Issue 19 item 5: both receivers are `FusedStream`s (`futures::select!` needs it):
+/// `is_terminated` turns true exactly when the stream has returned `None`, after the last
+/// sender's drop or after `close` once what was accepted is out.
+#[test]
+fn both_receivers_are_fused_streams() {
+    use futures_core::FusedStream;
+    for by_close in [false, true] {
+        let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(1));
+        let _ = sender.enqueue(Spill(1));
+        let _ = sender.enqueue(Spill(2)); // retained in overflow
+        if by_close {
+            receiver.close();
+        } else {
+            drop(sender);
+        }
+        for expected in [1, 2] {
+            assert!(!receiver.is_terminated());
+            assert_eq!(
+                poll_stream(&mut receiver),
+                Poll::Ready(Some(Spill(expected)))
+            );
+        }
+        assert!(!receiver.is_terminated());
+        assert_eq!(poll_stream(&mut receiver), Poll::Ready(None));
+        assert!(receiver.is_terminated());
+        assert_eq!(poll_stream(&mut receiver), Poll::Ready(None));
+        assert!(receiver.is_terminated());
+    }
+    let (sender, mut receiver) = mailbox::new_unreliable::<Spill<u8>>(cap(1));
+    assert!(poll_stream(&mut receiver).is_pending());
+    assert!(!receiver.is_terminated());
+    drop(sender);
+    assert_eq!(poll_stream(&mut receiver), Poll::Ready(None));
+    assert!(receiver.is_terminated());
+}
