@@ -438,3 +438,187 @@ fn every_wait_strategy_receives_times_out_and_sees_disconnection() {
         assert_eq!(receiver.recv(&mut events), Err(RecvError), "{strategy:?}");
     }
 }
+
+/// Issue 19 item 5: `Receiver::close` keeps what is pending, refuses later notifies, then
+/// every receive reports disconnection; `Sender::is_closed` and `is_disconnected` follow.
+#[test]
+fn close_keeps_what_is_pending_refuses_later_notifies_then_disconnects() {
+    let (sender, mut receiver) = event_channel(8);
+    sender.notify(Token::new(5)).unwrap();
+    sender.notify(Token::new(2)).unwrap();
+    sender.notify(Token::new(5)).unwrap(); // conflated
+    receiver.close();
+    assert!(sender.is_closed());
+    assert!(receiver.is_disconnected());
+    for index in [5, 7] {
+        assert_eq!(
+            sender.notify(Token::new(index)),
+            Err(NotifyError::Closed {
+                token: Token::new(index)
+            })
+        );
+    }
+    assert_eq!(
+        sender.notify_many(&[Token::new(6), Token::new(7)]),
+        Err(NotifyError::Closed {
+            token: Token::new(6)
+        })
+    );
+    let mut events = Events::with_capacity(8);
+    receiver.recv_limit(&mut events, 1).unwrap();
+    assert_eq!(indices(&events), [5]);
+    receiver
+        .recv_timeout(&mut events, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(
+        indices(&events),
+        [2],
+        "the refused 7 and 6 are not delivered"
+    );
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+    assert_eq!(
+        receiver.try_recv(&mut events),
+        Err(TryRecvError::Disconnected)
+    );
+    assert_eq!(
+        receiver.recv_timeout(&mut events, Duration::from_secs(5)),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    receiver.close(); // again: nothing changes
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+    drop(sender);
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+}
+
+/// Tokens a partial drain left before the close are still handed back, and the close's end
+/// counts only queue positions.
+#[test]
+fn close_keeps_carried_over_tokens() {
+    let (sender, mut receiver) = event_channel(8);
+    let mut events = Events::with_capacity(8);
+    sender
+        .notify_many(&[Token::new(0), Token::new(1), Token::new(2)])
+        .unwrap();
+    receiver.recv_limit(&mut events, 2).unwrap();
+    assert_eq!(events.drain().next(), Some(Token::new(0))); // 1 is carried over
+    receiver.close();
+    receiver.try_recv_limit(&mut events, 2).unwrap();
+    assert_eq!(indices(&events), [1, 2]);
+    assert_eq!(
+        receiver.try_recv(&mut events),
+        Err(TryRecvError::Disconnected)
+    );
+}
+
+/// `close` racing notifying threads: every notify answered `Ok` is delivered before
+/// disconnection is reported; the receive always ends.
+#[test]
+fn close_racing_notifiers_delivers_every_accepted_token() {
+    const EACH: usize = 64;
+    let mut events = Events::with_capacity(2 * EACH);
+    for round in 0..300 {
+        let (sender, mut receiver) = event_channel(2 * EACH);
+        let notifiers: Vec<_> = (0..2)
+            .map(|n| {
+                let sender = sender.clone();
+                thread::spawn(move || {
+                    (n * EACH..(n + 1) * EACH)
+                        .filter(|&i| sender.notify(Token::new(i)).is_ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        drop(sender);
+        if round % 2 == 0 {
+            thread::yield_now();
+        }
+        receiver.close();
+        let mut delivered = Vec::new();
+        while receiver.recv(&mut events).is_ok() {
+            delivered.extend(indices(&events));
+        }
+        for notifier in notifiers {
+            for accepted in notifier.join().unwrap() {
+                assert!(
+                    delivered.contains(&accepted),
+                    "round {round}: token {accepted} was accepted, never delivered"
+                );
+            }
+        }
+    }
+}
+
+/// Issue 19 item 5: `Sender::closed()` completes for every waiting sender, on `close` or on
+/// the receiver's drop, on a multi-thread runtime; at once when already closed.
+#[test]
+fn closed_completes_for_every_waiting_sender_on_close_or_drop() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for by_drop in [false, true] {
+            let (sender, mut receiver) = event_channel(4);
+            let watchers: Vec<_> = (0..3)
+                .map(|_| {
+                    let sender = sender.clone();
+                    tokio::spawn(async move {
+                        sender.closed().await;
+                        sender.notify(Token::new(0))
+                    })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if by_drop {
+                drop(receiver);
+            } else {
+                receiver.close();
+                // Receives still work after close; the watchers' notifies are refused.
+                let mut events = Events::with_capacity(4);
+                assert_eq!(
+                    receiver.try_recv(&mut events),
+                    Err(TryRecvError::Disconnected)
+                );
+            }
+            for watcher in watchers {
+                let refused = tokio::time::timeout(Duration::from_secs(10), watcher)
+                    .await
+                    .expect("closed() completed")
+                    .unwrap();
+                assert_eq!(
+                    refused,
+                    Err(NotifyError::Closed {
+                        token: Token::new(0)
+                    })
+                );
+            }
+            sender.closed().await; // already closed: at once
+        }
+    });
+}
+
+/// Issue 19 item 5: an awaiting receive is not stranded by the close's end; a stream over a
+/// closed channel ends after what was pending.
+#[test]
+fn an_async_receive_after_close_delivers_then_ends() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (sender, mut receiver) = event_channel(4);
+        sender.notify(Token::new(3)).unwrap();
+        let consumer = tokio::spawn(async move {
+            receiver.close();
+            let mut events = Events::with_capacity(4);
+            let mut seen = Vec::new();
+            while receiver.recv_async(&mut events, 4).await.is_ok() {
+                seen.extend(indices(&events));
+            }
+            seen
+        });
+        assert_eq!(consumer.await.unwrap(), [3]);
+        assert!(sender.is_closed());
+    });
+}
