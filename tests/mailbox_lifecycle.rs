@@ -33,6 +33,11 @@ impl Wake for ExplodingWaker {
     }
 }
 
+/// A waker nobody watches (`Waker::noop` is newer than the crate's minimum Rust).
+fn noop_waker() -> Waker {
+    Waker::from(Arc::new(CountWakes(AtomicUsize::new(0))))
+}
+
 fn poll_once<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(waker))
 }
@@ -148,7 +153,7 @@ fn a_panicking_overflow_default_at_close_still_closes_the_mailbox() {
         sender.enqueue(Counted(Arc::clone(&drops))),
         Feedback::Closed
     );
-    assert!(poll_once(pin!(sender.closed()), Waker::noop()).is_ready());
+    assert!(poll_once(pin!(sender.closed()), &noop_waker()).is_ready());
     // The message in `ready` and the refused one are dropped; the retained one goes with
     // the mailbox's memory.
     assert_eq!(drops.load(Ordering::SeqCst), 2);
@@ -157,7 +162,7 @@ fn a_panicking_overflow_default_at_close_still_closes_the_mailbox() {
 }
 
 fn poll_stream<S: futures_core::Stream + Unpin>(stream: &mut S) -> Poll<Option<S::Item>> {
-    Pin::new(stream).poll_next(&mut Context::from_waker(Waker::noop()))
+    Pin::new(stream).poll_next(&mut Context::from_waker(&noop_waker()))
 }
 
 /// Issue 19 item 5: both receivers are `FusedStream`s (`futures::select!` needs it):
