@@ -200,3 +200,109 @@ fn both_receivers_are_fused_streams() {
     assert_eq!(poll_stream(&mut receiver), Poll::Ready(None));
     assert!(receiver.is_terminated());
 }
+
+/// Issue 19 item 5: a weak sender does not count as a sender; it upgrades while a strong one
+/// exists, never after the last is gone; clones and both flavours behave alike.
+#[test]
+fn a_weak_sender_upgrades_only_while_a_sender_exists() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(1));
+    let weak = sender.downgrade();
+    let weak_clone = weak.clone();
+    assert!(weak.same_channel(&weak_clone));
+    assert!(format!("{weak:?}").starts_with("WeakSender"));
+    let upgraded = weak_clone.upgrade().expect("a sender exists");
+    assert!(upgraded.same_channel(&sender));
+    drop(sender);
+    assert_eq!(upgraded.enqueue(Spill(1)), Feedback::Ok);
+    assert_eq!(upgraded.enqueue(Spill(2)), Feedback::Backoff);
+    assert!(!receiver.is_disconnected(), "the upgraded sender counts");
+    drop(upgraded);
+    assert!(receiver.is_disconnected(), "weak senders do not count");
+    assert!(weak.upgrade().is_none());
+    assert!(weak_clone.upgrade().is_none());
+    assert_eq!(receiver.try_recv(), Ok(Spill(1)));
+    assert_eq!(receiver.try_recv(), Ok(Spill(2)));
+    assert_eq!(
+        receiver.try_recv(),
+        Err(mailbox::TryRecvError::Disconnected)
+    );
+
+    let (sender, mut receiver) = mailbox::new_unreliable::<Spill<u8>>(cap(1));
+    let weak: mailbox::WeakUnreliableSender<Spill<u8>> = sender.downgrade();
+    let again: mailbox::UnreliableSender<Spill<u8>> = weak.upgrade().unwrap();
+    drop(sender);
+    assert!(again.enqueue(Spill(3)).accepted());
+    drop(again);
+    assert_eq!(receiver.recv_blocking(), Some(Spill(3)));
+    assert_eq!(receiver.recv_blocking(), None);
+    assert!(weak.upgrade().is_none());
+}
+
+/// Issue 19 item 5, the actor case: an actor that keeps a weak handle to itself still ends
+/// when its last real sender goes (on a multi-thread runtime), and a handle it upgraded while
+/// a sender existed delivers its message before that end.
+#[test]
+fn an_actor_holding_a_weak_handle_to_itself_still_ends() {
+    common::runtime().block_on(async {
+        let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(4));
+        let myself = sender.downgrade();
+        let actor = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while let Some(Spill(i)) = receiver.recv().await {
+                seen.push(i);
+                if i == 1 {
+                    // Reply to itself while a sender still exists.
+                    if let Some(me) = myself.upgrade() {
+                        let _ = me.enqueue(Spill(100));
+                    }
+                }
+            }
+            (seen, myself.upgrade().is_none())
+        });
+        for i in 0..3 {
+            let _ = sender.enqueue(Spill(i));
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        drop(sender);
+        let (seen, upgrade_failed) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), actor)
+                .await
+                .expect("the actor ended: its weak handle did not keep it connected")
+                .unwrap();
+        // 100 comes after 1; where it lands against 2 depends on the actor's speed.
+        let ordered: Vec<u32> = seen.iter().copied().filter(|&i| i != 100).collect();
+        assert_eq!(ordered, [0, 1, 2]);
+        let one = seen.iter().position(|&i| i == 1).unwrap();
+        assert!(seen[one + 1..].contains(&100), "{seen:?}");
+        assert!(upgrade_failed);
+    });
+}
+
+/// An upgrade racing the last sender's drop: either it fails, or its message arrives before
+/// the end; the receiver always ends (the count is never revived from zero).
+#[test]
+fn an_upgrade_racing_the_last_drop_never_revives_the_mailbox() {
+    for round in 0..2_000u32 {
+        let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(1));
+        let weak = sender.downgrade();
+        let dropper = std::thread::spawn(move || drop(sender));
+        let upgrader = std::thread::spawn(move || match weak.upgrade() {
+            Some(again) => {
+                let _ = again.enqueue(Spill(round));
+                true
+            }
+            None => false,
+        });
+        let mut got = Vec::new();
+        while let Some(Spill(v)) = receiver.recv_blocking() {
+            got.push(v);
+        }
+        dropper.join().unwrap();
+        let upgraded = upgrader.join().unwrap();
+        assert_eq!(
+            got,
+            if upgraded { vec![round] } else { vec![] },
+            "round {round}"
+        );
+    }
+}

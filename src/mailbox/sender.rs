@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::mode::{self, Mode};
 use super::shared::{Outcome, Shared};
-use super::{Feedback, Policy, Stats, Unreliable, UnreliablePolicy};
+use super::{Feedback, Policy, Stats, Unreliable, UnreliablePolicy, WeakSender};
 use crate::sync::Arc;
 
 /// Enqueues messages into a mailbox; never blocks. Clone it for every producer: it is `Send +
@@ -160,6 +160,25 @@ impl<T, M: Mode<T>> Sender<T, M> {
     /// ```
     pub async fn closed(&self) {
         self.shared.close_signal().wait().await;
+    }
+
+    /// A [`WeakSender`] for this mailbox: it does not count as a sender (the receiver sees
+    /// disconnection once every `Sender` is gone) and [`upgrade`](WeakSender::upgrade)s back
+    /// to a `Sender` while one still exists. From an [`UnreliableSender`] it is a
+    /// [`WeakUnreliableSender`](super::WeakUnreliableSender).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, TryRecvError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// let weak = sender.downgrade();
+    /// drop(sender);
+    /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T, M> {
+        WeakSender::new(Arc::clone(&self.shared))
     }
 }
 

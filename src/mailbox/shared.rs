@@ -517,6 +517,32 @@ impl<T, M: Mode<T>> Shared<T, M> {
         self.senders.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one more sender if at least one is still counted (a weak sender's upgrade):
+    /// never revives a count that reached zero, since the last sender's drop already
+    /// published the end. `false` if it had.
+    pub(crate) fn add_sender_if_any(&self) -> bool {
+        // Relaxed: only the count decides, and every RMW of it (this CAS included) continues
+        // the release sequence that the last sender's AcqRel decrement acquires, as
+        // `add_sender`'s increment does.
+        let mut senders = self.senders.load(Ordering::Relaxed);
+        loop {
+            if senders == 0 {
+                return false;
+            }
+            // Relaxed on both outcomes: as the load above; a failure just retries with the
+            // value it read.
+            match self.senders.compare_exchange_weak(
+                senders,
+                senders + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => senders = now,
+            }
+        }
+    }
+
     pub(crate) fn remove_sender(&self) {
         // AcqRel: the last sender must see the others' enqueues before publishing the end.
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
