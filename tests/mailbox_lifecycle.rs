@@ -306,3 +306,104 @@ fn an_upgrade_racing_the_last_drop_never_revives_the_mailbox() {
         );
     }
 }
+
+/// flume #120's class, async: a message enqueued (one to `ready`, one spilled) just before the
+/// last sender drops is delivered before `None`, for a receive awaiting in `tokio::spawn` on
+/// a multi-thread runtime (the blocking receive has its own test in `mailbox_behaviour.rs`).
+#[test]
+fn an_enqueue_just_before_the_last_drop_is_delivered_before_the_end_async() {
+    common::runtime().block_on(async {
+        for round in 0..1_000u32 {
+            let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(1));
+            let consumer = tokio::spawn(async move {
+                let mut got = Vec::new();
+                while let Some(Spill(v)) = receiver.recv().await {
+                    got.push(v);
+                }
+                got
+            });
+            let racer = std::thread::spawn(move || {
+                let _ = sender.enqueue(Spill(round));
+                let _ = sender.enqueue(Spill(round + 1)); // spills unless taken already
+            });
+            let got = tokio::time::timeout(std::time::Duration::from_secs(10), consumer)
+                .await
+                .expect("the receive ended")
+                .unwrap();
+            racer.join().unwrap();
+            assert_eq!(got, [round, round + 1], "round {round}");
+        }
+    });
+}
+
+/// tokio #4618's class: a receive future that was woken by an enqueue and then dropped before
+/// it was polled again (a `select!` whose other branch won) loses nothing: the next receive
+/// gets the message. Deterministic, with a waker that counts.
+#[test]
+fn a_woken_then_cancelled_receive_loses_nothing() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(1));
+    let counter = Arc::new(CountWakes(AtomicUsize::new(0)));
+    let waker = Waker::from(Arc::clone(&counter));
+    {
+        let mut pending = pin!(receiver.recv());
+        assert!(poll_once(pending.as_mut(), &waker).is_pending());
+        assert_eq!(sender.enqueue(Spill(1)), Feedback::Ok);
+        assert_eq!(sender.enqueue(Spill(2)), Feedback::Backoff); // retained too
+        assert!(counter.0.load(Ordering::SeqCst) >= 1, "the enqueue woke it");
+    } // dropped without being polled again
+    let mut batch = Vec::new();
+    {
+        let mut pending = pin!(receiver.recv_many(&mut batch, 8));
+        assert!(poll_once(pending.as_mut(), &waker).is_ready());
+    }
+    assert_eq!(batch, [Spill(1), Spill(2)]);
+    // The same for a batch receive woken and dropped.
+    {
+        let mut pending = pin!(receiver.recv_many(&mut batch, 8));
+        assert!(poll_once(pending.as_mut(), &waker).is_pending());
+        assert_eq!(sender.enqueue(Spill(3)), Feedback::Ok);
+    }
+    assert_eq!(receiver.try_recv(), Ok(Spill(3)));
+}
+
+/// tokio #4618's class on a multi-thread runtime: an actor loop whose `select!` keeps
+/// cancelling its receive (a timer branch that wins often) while a sender thread streams
+/// messages through `ready` and overflow: every message arrives once, in order.
+#[test]
+fn receives_cancelled_by_a_racing_select_lose_nothing() {
+    const COUNT: u32 = 20_000;
+    common::runtime().block_on(async {
+        let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(4));
+        let actor = tokio::spawn(async move {
+            let mut next = 0;
+            let mut cancelled = 0u32;
+            while next < COUNT {
+                tokio::select! {
+                    biased;
+                    () = tokio::task::yield_now() => cancelled += 1,
+                    received = receiver.recv() => {
+                        let Spill(v) = received.expect("the sender is alive");
+                        assert_eq!(v, next);
+                        next += 1;
+                    }
+                }
+            }
+            cancelled
+        });
+        let producer = std::thread::spawn(move || {
+            for i in 0..COUNT {
+                let _ = sender.enqueue(Spill(i));
+                if i % 64 == 0 {
+                    std::thread::yield_now();
+                }
+            }
+            sender
+        });
+        let cancelled = tokio::time::timeout(std::time::Duration::from_secs(60), actor)
+            .await
+            .expect("every message arrived")
+            .unwrap();
+        drop(producer.join().unwrap());
+        assert!(cancelled > 0);
+    });
+}

@@ -622,3 +622,110 @@ fn an_async_receive_after_close_delivers_then_ends() {
         assert!(sender.is_closed());
     });
 }
+
+/// flume 0.12's class: `recv_timeout(Duration::MAX)` with nothing pending neither panics
+/// (`Instant + Duration` overflows) nor returns early: it waits for the late token, and still
+/// sees disconnection.
+#[test]
+fn a_duration_max_timeout_waits_without_panicking_or_returning_early() {
+    let (sender, receiver) = event_channel(4);
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        sender.notify(Token::new(2)).unwrap();
+        thread::sleep(Duration::from_millis(30));
+    });
+    let mut events = Events::with_capacity(4);
+    let start = Instant::now();
+    receiver
+        .recv_timeout(&mut events, Duration::MAX)
+        .expect("the late token");
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    assert_eq!(indices(&events), [2]);
+    assert_eq!(
+        receiver.recv_timeout(&mut events, Duration::MAX),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    late.join().unwrap();
+}
+
+/// crossbeam #1301's class: `event_channel(usize::MAX)` (and just above the limit) panics
+/// with a message naming the limit, not an arithmetic overflow (tests build with overflow
+/// checks on).
+#[test]
+fn the_largest_capacities_panic_naming_the_limit_not_overflowing() {
+    for capacity in [usize::MAX, usize::MAX / 2 + 1, (1 << 31) + 1] {
+        let payload =
+            std::panic::catch_unwind(move || drop(event_channel(capacity))).expect_err("too large");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(
+            message.contains("a notify queue holds at most"),
+            "{message}"
+        );
+        assert!(!message.contains("overflow"), "{message}");
+    }
+}
+
+/// flume #120's class, async: a token notified just before the last sender drops is delivered
+/// before `RecvError`, for a receive awaiting in `tokio::spawn` on a multi-thread runtime.
+#[test]
+fn a_notify_just_before_the_last_drop_is_delivered_before_the_end_async() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for round in 0..1_000 {
+            let (sender, mut receiver) = event_channel(2);
+            let consumer = tokio::spawn(async move {
+                let mut events = Events::with_capacity(2);
+                let mut got = Vec::new();
+                while receiver.recv_async(&mut events, 2).await.is_ok() {
+                    got.extend(indices(&events));
+                }
+                got
+            });
+            let racer = thread::spawn(move || sender.notify(Token::new(round % 2)).unwrap());
+            let got = tokio::time::timeout(Duration::from_secs(10), consumer)
+                .await
+                .expect("the receive ended")
+                .unwrap();
+            racer.join().unwrap();
+            assert_eq!(got, [round % 2], "round {round}");
+        }
+    });
+}
+
+/// tokio #4618's class: a receive future woken by a notify and dropped before it was polled
+/// again loses nothing: the next receive gets the token. Deterministic, with a counting waker.
+#[test]
+fn a_woken_then_cancelled_receive_loses_nothing() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    struct CountWakes(AtomicUsize);
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let counter = Arc::new(CountWakes(AtomicUsize::new(0)));
+    let waker = Waker::from(Arc::clone(&counter));
+    let (sender, mut receiver) = event_channel(4);
+    let mut events = Events::with_capacity(4);
+    {
+        let mut pending = std::pin::pin!(receiver.recv_async(&mut events, 4));
+        let mut cx = Context::from_waker(&waker);
+        assert!(pending.as_mut().poll(&mut cx).is_pending());
+        sender.notify(Token::new(3)).unwrap();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "the notify woke it");
+    } // dropped without being polled again
+    receiver.try_recv(&mut events).unwrap();
+    assert_eq!(indices(&events), [3]);
+}
