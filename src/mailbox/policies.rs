@@ -15,6 +15,13 @@
 //! | [`capped`] | everything up to `max` retained messages **of every kind**; beyond that the newcomer is refused (`false`) |
 //! | [`capped_where`] | up to `max` retained messages of the newcomer's kind; beyond that the newcomer is refused (`false`); other kinds never count |
 //!
+//! **What the sender sees.** In a [`Policy`] every handled message is answered
+//! [`Feedback::Backoff`](crate::Feedback::Backoff), also when a building block dropped it
+//! ([`drop_newest`]'s newcomer, [`drop_oldest`]'s evicted, a refusal of [`capped`] whose
+//! result the policy ignores). To tell the sender, return the refusal from an
+//! [`UnreliablePolicy`]: the enqueue answers [`Unreliable::Rejected`](crate::Unreliable::Rejected)
+//! and [`Stats::rejected`](crate::mailbox::Stats::rejected) counts it.
+//!
 //! **Only retained overflow is ever evicted; `ready` never is.** A policy runs only for a
 //! message that could not go straight to `ready`, and it sees only the overflow: messages
 //! already in `ready` (up to the mailbox's capacity) are delivered whatever the policy does.
@@ -87,7 +94,9 @@ pub fn spill<T>(overflow: &mut VecDeque<T>, message: T) {
     overflow.push_back(message);
 }
 
-/// Keeps what is retained and drops the newcomer.
+/// Keeps what is retained and drops the newcomer. The sender's enqueue still answers
+/// [`Feedback::Backoff`](crate::Feedback::Backoff); for a refusal the sender sees, use
+/// [`capped`] in an [`UnreliablePolicy`] (with `max` the overflow's bound).
 ///
 /// ```
 /// use std::collections::VecDeque;

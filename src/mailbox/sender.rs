@@ -188,8 +188,9 @@ impl<T: Policy> Sender<T, mode::Reliable> {
     /// While nothing is retained in overflow, the message goes into `ready` (lock-free) and the
     /// answer is [`Feedback::Ok`]. When `ready` is full, or overflow already retains messages
     /// (which the newcomer must not overtake), `T`'s [`Policy`] handles it under the overflow
-    /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down. Once the receiver is
-    /// gone the message is dropped and the answer is [`Feedback::Closed`].
+    /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down, whatever the policy
+    /// did with the message (it may have dropped it; see [`Feedback::Backoff`]). Once the
+    /// receiver is gone the message is dropped and the answer is [`Feedback::Closed`].
     ///
     /// # Panics
     ///

@@ -15,7 +15,8 @@
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Enqueues answered with `Backoff`: the policy handled the message.
+    /// Enqueues answered with `Backoff`: the message was handed to the policy (which may have
+    /// retained, merged, replaced or dropped it).
     pub backoff: u64,
     /// Enqueues an [`UnreliablePolicy`](crate::mailbox::UnreliablePolicy) rejected.
     pub rejected: u64,
