@@ -186,7 +186,15 @@ impl<T, M: Mode<T>> Shared<T, M> {
             self.overflow_active.store(true, Ordering::Relaxed);
         }
         // A panicking policy unwinds through the guard, which still unlocks and wakes.
-        let accepted = M::handle(&mut slow.overflow, message);
+        let (accepted, discarded) =
+            super::policies::counting_discards(|| M::handle(&mut slow.overflow, message));
+        // A refusal the policy returned is its rejection, counted once, as `rejected`.
+        let refused = if accepted {
+            discarded.refused
+        } else {
+            discarded.refused.saturating_sub(1)
+        };
+        slow.stats.dropped += discarded.dropped + refused;
         if accepted {
             slow.stats.backoff += 1;
             Outcome::Handled
