@@ -254,3 +254,35 @@ fn closed_is_woken_by_a_racing_close() {
         watcher.join().unwrap();
     });
 }
+
+/// A weak sender's upgrade racing the last sender's drop (a CAS loop on the sender
+/// count): either the upgrade fails, or its message is delivered before the end; the receiver
+/// always sees the end and nothing leaks (an upgrade that revived a count of zero would
+/// enqueue after the end was published: its message would be lost to a receiver that already
+/// returned `None`).
+#[test]
+fn an_upgrade_racing_the_last_drop_never_revives_the_mailbox() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, mut receiver) = mailbox::new::<Counted>(one());
+        let weak = sender.downgrade();
+        let dropper = thread::spawn(move || drop(sender));
+        let upgrader = {
+            let drops = Arc::clone(&drops);
+            thread::spawn(move || match weak.upgrade() {
+                Some(again) => again.enqueue(Counted(7, drops)).accepted(),
+                None => false,
+            })
+        };
+        let mut delivered = 0;
+        while let Some(message) = receiver.recv_blocking() {
+            assert_eq!(message.0, 7);
+            delivered += 1;
+        }
+        dropper.join().unwrap();
+        let sent = upgrader.join().unwrap();
+        assert_eq!(delivered, usize::from(sent));
+        drop(receiver);
+        assert_eq!(drops.load(Ordering::Relaxed), usize::from(sent));
+    });
+}

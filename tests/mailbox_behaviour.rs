@@ -761,3 +761,107 @@ fn every_wait_strategy_receives_times_out_and_sees_disconnection() {
         assert_eq!(receiver.recv_blocking(), None, "{strategy:?}");
     }
 }
+
+/// flume 0.12's class: `recv_timeout(Duration::MAX)` (a "wait forever" computed by the caller)
+/// neither panics (`Instant + Duration` overflows) nor returns early: it waits for a late
+/// message, and still sees disconnection.
+#[test]
+fn a_duration_max_timeout_waits_without_panicking_or_returning_early() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(1));
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        let _ = sender.enqueue(Spill(1));
+        let _ = sender.enqueue(Spill(2)); // spilled
+        thread::sleep(Duration::from_millis(30));
+    });
+    let start = Instant::now();
+    assert_eq!(receiver.recv_timeout(Duration::MAX), Ok(Spill(1)));
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    assert_eq!(receiver.recv_timeout(Duration::MAX), Ok(Spill(2)));
+    assert_eq!(
+        receiver.recv_timeout(Duration::MAX),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    late.join().unwrap();
+    let (_sender, mut unreliable) = mailbox::new_unreliable::<Spill<u8>>(cap(1));
+    unreliable.close();
+    assert_eq!(
+        unreliable.recv_timeout(Duration::MAX),
+        Err(RecvTimeoutError::Disconnected)
+    );
+}
+
+/// crossbeam #1301's class: the largest capacities panic with a message naming the limit,
+/// never with an arithmetic overflow (tests build with overflow checks on), for both flavours
+/// and `NonZeroUsize::MAX` itself.
+#[test]
+fn the_largest_capacities_panic_naming_the_limit_not_overflowing() {
+    for capacity in [usize::MAX, usize::MAX - 1, usize::MAX / 2 + 1] {
+        let capacity = std::num::NonZeroUsize::new(capacity).unwrap();
+        for unreliable in [false, true] {
+            let payload = std::panic::catch_unwind(move || {
+                if unreliable {
+                    drop(mailbox::new_unreliable::<Spill<u8>>(capacity));
+                } else {
+                    drop(mailbox::new::<Spill<u8>>(capacity));
+                }
+            })
+            .expect_err("too large");
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            assert!(message.contains("a mailbox holds at most"), "{message}");
+            assert!(!message.contains("overflow"), "{message}");
+        }
+    }
+    let payload =
+        std::panic::catch_unwind(|| drop(mailbox::new::<Spill<u8>>(std::num::NonZeroUsize::MAX)));
+    assert!(payload.is_err());
+}
+
+/// Per-sender order across overflow, async: four sender tasks on a multi-thread runtime
+/// spill into a capacity-2 mailbox while the receive awaits in another task; each sender's
+/// messages arrive in its order, every one exactly once.
+#[test]
+fn each_senders_order_is_kept_across_overflow_for_an_async_receiver() {
+    const SENDERS: u64 = 4;
+    const EACH: u64 = 5_000;
+    runtime().block_on(async {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, mut receiver) = mailbox::new::<Counted>(cap(2));
+        let consumer = tokio::spawn(async move {
+            let mut next = [0u64; SENDERS as usize];
+            while let Some(message) = receiver.recv().await {
+                let (s, i) = (message.id / EACH, message.id % EACH);
+                assert_eq!(i, next[s as usize], "sender {s} out of order");
+                next[s as usize] += 1;
+            }
+            next
+        });
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let (sender, drops) = (sender.clone(), Arc::clone(&drops));
+                tokio::spawn(async move {
+                    for i in 0..EACH {
+                        let id = s * EACH + i;
+                        let _ = sender.enqueue(Counted {
+                            id,
+                            drops: Arc::clone(&drops),
+                        });
+                        if i % 100 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(sender);
+        for s in senders {
+            s.await.unwrap();
+        }
+        assert_eq!(consumer.await.unwrap(), [EACH; SENDERS as usize]);
+        assert_eq!(drops.load(Ordering::Relaxed), (SENDERS * EACH) as usize);
+    });
+}

@@ -44,6 +44,8 @@ pub struct Receiver<T, M: Mode<T> = mode::ReliableMode> {
     shared: Arc<Shared<T, M>>,
     head: ReadyHead,
     wait: WaitState,
+    /// The `Stream` returned `None` (for `FusedStream::is_terminated`).
+    terminated: bool,
 }
 
 /// The receiver of a mailbox whose policy may reject messages (from
@@ -56,6 +58,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
             shared,
             head,
             wait: WaitState::new(),
+            terminated: false,
         }
     }
 
@@ -432,9 +435,48 @@ impl<T, M: Mode<T>> Receiver<T, M> {
 impl<T, M: Mode<T>> futures_core::Stream for Receiver<T, M> {
     type Item = T;
 
-    /// Same as [`Receiver::poll_recv`]: ends once every sender is gone and nothing is buffered.
+    /// Same as [`Receiver::poll_recv`]: ends once every sender is gone (or
+    /// [`close`](Receiver::close) was called) and nothing is buffered, and keeps returning
+    /// `None` after that.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().poll_recv(cx)
+        let this = self.get_mut();
+        let next = this.poll_recv(cx);
+        if let Poll::Ready(None) = next {
+            this.terminated = true;
+        }
+        next
+    }
+}
+
+/// The stream is fused: once it has returned `None`, [`is_terminated`] is true (and polling
+/// it again keeps returning `None`), so it can sit in a `futures::select!` loop.
+///
+/// [`is_terminated`]: futures_core::FusedStream::is_terminated
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use std::pin::Pin;
+/// use futures_core::{FusedStream, Stream};
+/// use conflux::mailbox::{self, policies::Spill};
+///
+/// // `StreamExt::next` from futures or tokio-stream does the same.
+/// async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+///     std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+/// }
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+/// let _ = sender.enqueue(Spill(1));
+/// drop(sender);
+/// assert_eq!(next(&mut receiver).await, Some(Spill(1)));
+/// assert_eq!(next(&mut receiver).await, None);
+/// assert!(receiver.is_terminated());
+/// # });
+/// ```
+impl<T, M: Mode<T>> futures_core::FusedStream for Receiver<T, M> {
+    fn is_terminated(&self) -> bool {
+        self.terminated
     }
 }
 

@@ -7,7 +7,7 @@ use super::mode::{self, Mode};
 use super::shared::{Outcome, Shared};
 use super::{
     Feedback, Policy, SendError, SendTimeoutError, Stats, TrySendError, Unreliable,
-    UnreliablePolicy,
+    UnreliablePolicy, WeakSender,
 };
 use crate::sync::Arc;
 
@@ -165,6 +165,25 @@ impl<T, M: Mode<T>> Sender<T, M> {
     pub async fn closed(&self) {
         self.shared.close_signal().wait().await;
     }
+
+    /// A [`WeakSender`] for this mailbox: it does not count as a sender (the receiver sees
+    /// disconnection once every `Sender` is gone) and [`upgrade`](WeakSender::upgrade)s back
+    /// to a `Sender` while one still exists. From an [`UnreliableSender`] it is a
+    /// [`WeakUnreliableSender`](super::WeakUnreliableSender).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, TryRecvError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// let weak = sender.downgrade();
+    /// drop(sender);
+    /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T, M> {
+        WeakSender::new(Arc::clone(&self.shared))
+    }
 }
 
 /// Backpressure: sends that wait for room in `ready` instead of handing the message to the
@@ -294,8 +313,9 @@ impl<T: Policy> Sender<T, mode::ReliableMode> {
     /// While nothing is retained in overflow, the message goes into `ready` (lock-free) and the
     /// answer is [`Feedback::Ok`]. When `ready` is full, or overflow already retains messages
     /// (which the newcomer must not overtake), `T`'s [`Policy`] handles it under the overflow
-    /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down. Once the receiver is
-    /// gone the message is dropped and the answer is [`Feedback::Closed`].
+    /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down, whatever the policy
+    /// did with the message (it may have dropped it; see [`Feedback::Backoff`]). Once the
+    /// receiver is gone the message is dropped and the answer is [`Feedback::Closed`].
     ///
     /// # Panics
     ///

@@ -74,9 +74,9 @@ mod send;
 
 use overflow_lock::{Holder, OverflowLock};
 
-use super::close_signal::CloseSignal;
 use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
+use crate::core::close_signal::CloseSignal;
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
 use crate::core::wait::adaptive::WaitState;
 use crate::core::wait::waiter::{Waiter, DISCONNECTED};
@@ -203,7 +203,15 @@ impl<T, M: Mode<T>> Shared<T, M> {
             self.overflow_active.store(true, Ordering::Relaxed);
         }
         // A panicking policy unwinds through the guard, which still unlocks and wakes.
-        let accepted = M::handle(&mut slow.overflow, message);
+        let (accepted, discarded) =
+            super::policies::counting_discards(|| M::handle(&mut slow.overflow, message));
+        // A refusal the policy returned is its rejection, counted once, as `rejected`.
+        let refused = if accepted {
+            discarded.refused
+        } else {
+            discarded.refused.saturating_sub(1)
+        };
+        slow.stats.dropped += discarded.dropped + refused;
         if slow.overflow.is_empty() {
             // The policy dropped or refused the message and retains nothing: no fast path
             // stays closed for it (with the flag left set, a sender refused over and over
@@ -478,36 +486,62 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 
     /// `Receiver::close`: refuse every later enqueue, keep everything accepted for the
-    /// receiver, wake senders awaiting `closed()`.
+    /// receiver, wake senders awaiting `closed()` (all of them, even if a waker panics; the
+    /// first such panic continues from here, with intake already closed).
     pub(crate) fn close_intake(&self, head: &ReadyHead) {
         sync::lock(&self.slow).closed = true;
         self.ready.close(head);
-        self.ready.wake_everyone_waiting_for_room();
-        self.close_signal.close();
+        if let Some(payload) = self.wake_everyone_at_close() {
+            panic::resume_unwind(payload);
+        }
+    }
+
+    /// Wakes senders awaiting `closed()` and senders waiting for room, all of them even if a
+    /// waker panics; hands back the first panic.
+    fn wake_everyone_at_close(&self) -> Option<Box<dyn Any + Send>> {
+        let mut first_panic = self.close_signal.close_catching();
+        let woken = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.ready.wake_everyone_waiting_for_room();
+        }));
+        if let Err(payload) = woken {
+            first_panic.get_or_insert(payload);
+        }
+        first_panic
     }
 
     /// The receiver's drop: refuse everything from now on, then drop everything buffered,
     /// each message exactly once even if some destructors panic (the first panic is re-raised
     /// after the last message is dropped).
+    ///
+    /// The mailbox is closed (slow state, then ring) before any user code runs: a waker, the
+    /// overflow's `Default` (which taking the overflow calls), a destructor. So whatever of
+    /// that panics, senders see `Closed` from then on and `closed()` completes. If the
+    /// overflow's `Default` panics, the retained messages stay where they are and are dropped
+    /// with the mailbox's memory, once, when the last sender goes.
     pub(crate) fn close(&self, head: &ReadyHead) {
-        let retained = {
-            let mut slow = sync::lock(&self.slow);
-            slow.closed = true;
-            std::mem::take(&mut slow.overflow)
-        };
+        sync::lock(&self.slow).closed = true;
         self.ready.close(head);
-        self.ready.wake_everyone_waiting_for_room();
-        self.close_signal.close();
+        let mut first_panic = self.wake_everyone_at_close();
         // Outside the lock: a message's destructor may do anything.
-        let mut first_panic = None;
         self.ready
             .close_and_drain(head, |message| drop_catching(message, &mut first_panic));
-        let mut retained = retained;
-        retained.drain(|message| {
-            drop_catching(message, &mut first_panic);
-            None
-        });
-        drop_catching(retained, &mut first_panic);
+        let retained = {
+            let mut slow = sync::lock(&self.slow);
+            // Caught inside the critical section: the guard is not unwound through.
+            panic::catch_unwind(AssertUnwindSafe(|| std::mem::take(&mut slow.overflow)))
+        };
+        match retained {
+            Ok(mut retained) => {
+                retained.drain(|message| {
+                    drop_catching(message, &mut first_panic);
+                    None
+                });
+                drop_catching(retained, &mut first_panic);
+            }
+            Err(payload) => {
+                first_panic.get_or_insert(payload);
+            }
+        }
         if let Some(payload) = first_panic {
             panic::resume_unwind(payload);
         }
@@ -520,6 +554,32 @@ impl<T, M: Mode<T>> Shared<T, M> {
     pub(crate) fn add_sender(&self) {
         // Relaxed: a new handle comes from a live one (the argument of `Arc::clone`).
         self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one more sender if at least one is still counted (a weak sender's upgrade):
+    /// never revives a count that reached zero, since the last sender's drop already
+    /// published the end. `false` if it had.
+    pub(crate) fn add_sender_if_any(&self) -> bool {
+        // Relaxed: only the count decides, and every RMW of it (this CAS included) continues
+        // the release sequence that the last sender's AcqRel decrement acquires, as
+        // `add_sender`'s increment does.
+        let mut senders = self.senders.load(Ordering::Relaxed);
+        loop {
+            if senders == 0 {
+                return false;
+            }
+            // Relaxed on both outcomes: as the load above; a failure just retries with the
+            // value it read.
+            match self.senders.compare_exchange_weak(
+                senders,
+                senders + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => senders = now,
+            }
+        }
     }
 
     pub(crate) fn remove_sender(&self) {
