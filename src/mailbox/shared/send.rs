@@ -59,29 +59,16 @@ impl<T, M: Mode<T>> Shared<T, M> {
         message: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let mut message = match self.try_send(message) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Closed(message)) => return Err(SendTimeoutError::Closed(message)),
-            Err(TrySendError::Full(message)) => message,
-        };
-        // Room usually appears within a few receives: spin and yield a little before the wait
-        // list (loom explores the wait itself instead).
-        #[cfg(not(loom))]
-        {
-            let backoff = crossbeam_utils::Backoff::new();
-            while !backoff.is_completed() {
-                backoff.snooze();
-                message = match self.try_send(message) {
-                    Ok(()) => return Ok(()),
-                    Err(TrySendError::Closed(message)) => {
-                        return Err(SendTimeoutError::Closed(message))
-                    }
-                    Err(TrySendError::Full(message)) => message,
-                };
-            }
-        }
+        let mut message = message;
         let mut turn = Turn::Last;
         loop {
+            message = match self.try_send_spinning(message) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(message)) => {
+                    return Err(SendTimeoutError::Closed(message))
+                }
+                Err(TrySendError::Full(message)) => message,
+            };
             let ticket = self.ready.wait_for_room_as_thread(turn);
             message = match self.try_send(message) {
                 Ok(()) => {
@@ -109,17 +96,30 @@ impl<T, M: Mode<T>> Shared<T, M> {
                     },
                 }
             }
-            // Woken: a slot was freed (or overflow emptied, or the mailbox closed).
-            message = match self.try_send(message) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Closed(message)) => {
-                    return Err(SendTimeoutError::Closed(message))
-                }
-                Err(TrySendError::Full(message)) => message,
-            };
-            // Someone who did not wait took the room: keep our turn.
+            // Woken: a slot was freed (or overflow emptied, or the mailbox closed). If a sender
+            // that did not wait takes the room first, this one waits again, first in line.
             turn = Turn::First;
         }
+    }
+
+    /// Tries, then spins and yields a little trying again: room usually appears within a few
+    /// receives, and a sender that parks at once falls into a park/unpark per message with a
+    /// receiver that frees one slot at a time. (loom explores the wait list instead.)
+    fn try_send_spinning(&self, message: T) -> Result<(), TrySendError<T>> {
+        #[cfg(not(loom))]
+        {
+            let mut message = message;
+            let backoff = crossbeam_utils::Backoff::new();
+            loop {
+                message = match self.try_send(message) {
+                    Err(TrySendError::Full(message)) if !backoff.is_completed() => message,
+                    done => return done,
+                };
+                backoff.snooze();
+            }
+        }
+        #[cfg(loom)]
+        self.try_send(message)
     }
 
     /// The future behind `Sender::send`.
