@@ -94,6 +94,62 @@ fn blocking_send_and_blocking_receive_hand_off_through_one_slot() {
     });
 }
 
+/// (b) Two senders wait on a full mailbox while the receiver takes: both get in, every message
+/// is delivered exactly once, and sender A's two messages (the one that filled the slot and
+/// the one it waits with) stay in order. Deadlocks if a waiter whose own second look found
+/// room (a slot freed before its announcement) leaves the list without passing on a wake-up
+/// it received meanwhile for a slot freed after it: that slot's wake-up is then lost while B
+/// waits for it.
+#[test]
+fn two_waiting_senders_both_get_in_in_each_ones_order() {
+    model_three_threads(|| {
+        let (a, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let b = a.clone();
+        assert_eq!(a.try_send(Spill(10)), Ok(()));
+        let sender_a = thread::spawn(move || assert_eq!(a.send_blocking(Spill(11)), Ok(())));
+        let sender_b = thread::spawn(move || assert_eq!(b.send_blocking(Spill(20)), Ok(())));
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            got.push(receiver.recv_blocking().unwrap().0);
+        }
+        sender_a.join().unwrap();
+        sender_b.join().unwrap();
+        assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+        let from_a: Vec<u8> = got.iter().copied().filter(|v| *v < 20).collect();
+        assert_eq!(from_a, [10, 11]);
+        assert!(got.contains(&20));
+    });
+}
+
+/// (b) Two async senders wait in line while the receiver takes one message at a time:
+/// each slot freed wakes the next waiter (first come, first served), so both get in; every
+/// message arrives once and A's stay in order. Deadlocks on the same lost wake-up as the
+/// blocking model above (the future's `finish(true)` leaves the list the same way).
+#[test]
+fn two_awaiting_senders_are_woken_one_slot_at_a_time() {
+    model_three_threads(|| {
+        let (a, mut receiver) = mailbox::new::<Spill<u8>>(one());
+        let b = a.clone();
+        assert_eq!(a.try_send(Spill(10)), Ok(()));
+        let sender_a = thread::spawn(move || {
+            assert_eq!(loom::future::block_on(a.send(Spill(11))), Ok(()));
+        });
+        let sender_b = thread::spawn(move || {
+            assert_eq!(loom::future::block_on(b.send(Spill(20))), Ok(()));
+        });
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            got.push(receiver.recv_blocking().unwrap().0);
+        }
+        sender_a.join().unwrap();
+        sender_b.join().unwrap();
+        assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+        let from_a: Vec<u8> = got.iter().copied().filter(|v| *v < 20).collect();
+        assert_eq!(from_a, [10, 11]);
+        assert!(got.contains(&20));
+    });
+}
+
 /// (c) A waiting send racing the receiver's drop (after it took one message, so the send may
 /// get in first): `Ok` (then the drop drops the message) or `SendError` with the message
 /// back; either way the send returns, and every message is dropped exactly once.
