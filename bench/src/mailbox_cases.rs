@@ -1,12 +1,16 @@
-//! `conflux::mailbox` against commonware-actor's mailbox, crossbeam-channel, flume and tokio's
-//! bounded mpsc, through one adapter trait so every contender runs the same code around its
-//! calls. For the channels, "full" means the caller retries (they have no overflow); conflux
-//! and commonware hand a full `ready`'s excess to the message type's policy (here: spill).
+//! `conflux::mailbox` against commonware-actor's mailbox and the bounded channels people pick
+//! (crossbeam-channel, flume, tokio's mpsc, kanal, crossfire's mpsc), through one adapter trait
+//! so every contender runs the same code around its calls. For the channels, "full" means the
+//! caller retries or blocks (they have no overflow); conflux and commonware hand a full
+//! `ready`'s excess to the message type's policy (here: spill).
 //!
 //! **Why it is fair.** Every contender runs the same generic workload; messages are counted on
 //! the receiving side (and asserted for the spill case), so nobody wins by losing messages.
-//! Cross-thread cases spin-wait through one helper that yields its core every 64 idle steps
-//! (the same for all), and run batches of at least 16384 messages.
+//! Where a row's producer retries a non-blocking send (the spinning consumers), every
+//! contender retries through one helper that yields its core every 64 idle steps; where the
+//! consumer blocks, each channel's producer uses its own blocking send, as its users would
+//! (conflux has none yet: see [`BlockingSend`]). Cross-thread rows run batches of at least
+//! 16384 messages.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -27,9 +31,21 @@ pub trait Mailbox: 'static {
     fn try_recv(rx: &mut Self::Rx) -> Option<u64>;
 }
 
-/// A blocking receive, for the contenders that have one.
+/// A blocking receive and send, for the contenders that have a blocking receive.
 pub trait BlockingRecv: Mailbox {
     fn recv(rx: &mut Self::Rx) -> Option<u64>;
+    /// The library's blocking send: waits while the channel is full. conflux's mailbox has no
+    /// blocking send (an enqueue into a full `ready` goes to the overflow policy), so its
+    /// version enqueues and, when refused, retries through the spinning consumers' idle wait.
+    fn send_blocking(tx: &Self::Tx, value: u64);
+}
+
+/// [`BlockingRecv::send_blocking`] for a mailbox without one: retry until taken.
+fn retry_until_taken<M: Mailbox>(tx: &M::Tx, value: u64) {
+    let mut idle = 0u32;
+    while !M::send(tx, value) {
+        idle_wait(&mut idle);
+    }
 }
 
 fn nz(capacity: usize) -> NonZeroUsize {
@@ -57,6 +73,9 @@ impl Mailbox for Conflux {
 impl BlockingRecv for Conflux {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv_blocking().map(|m| m.0)
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        retry_until_taken::<Self>(tx, value);
     }
 }
 
@@ -93,6 +112,9 @@ impl Mailbox for ConfluxRefusing {
 impl BlockingRecv for ConfluxRefusing {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv_blocking().map(|m| m.0)
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        retry_until_taken::<Self>(tx, value);
     }
 }
 
@@ -178,6 +200,9 @@ impl BlockingRecv for Crossbeam {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv().ok()
     }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
 }
 
 pub struct Flume;
@@ -201,6 +226,9 @@ impl BlockingRecv for Flume {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv().ok()
     }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
 }
 
 pub struct Tokio;
@@ -223,6 +251,64 @@ impl Mailbox for Tokio {
 impl BlockingRecv for Tokio {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.blocking_recv()
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.blocking_send(value).unwrap();
+    }
+}
+
+pub struct Kanal;
+impl Mailbox for Kanal {
+    const NAME: &'static str = "kanal";
+    type Tx = kanal::Sender<u64>;
+    type Rx = kanal::Receiver<u64>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        kanal::bounded(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        // `Ok(false)`: full; `Err`: closed, which the workloads never do while sending.
+        tx.try_send(value) == Ok(true)
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok().flatten()
+    }
+}
+impl BlockingRecv for Kanal {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
+}
+
+/// crossfire's multi-producer, single-consumer bounded channel (the mailbox's shape), with
+/// blocking ends.
+pub struct Crossfire;
+impl Mailbox for Crossfire {
+    const NAME: &'static str = "crossfire";
+    type Tx = crossfire::MTx<crossfire::mpsc::Array<u64>>;
+    type Rx = crossfire::Rx<crossfire::mpsc::Array<u64>>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        crossfire::mpsc::bounded_blocking(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.try_send(value).is_ok()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+impl BlockingRecv for Crossfire {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
     }
 }
 
@@ -320,13 +406,14 @@ fn producer_to_spinning_consumer<M: Mailbox>() -> Contender {
     .min_iterations(1 << 14)
 }
 
-/// As above, but the consumer waits in its blocking receive.
+/// A producer thread sends `iterations` messages through its blocking send (conflux: enqueue,
+/// retrying when refused); this thread waits in its blocking receive until it has them all.
 ///
 /// With [`Conflux`] (`Spill`) a producer that keeps pace with the consumer is never told
 /// "full": once the consumer falls a whole `ready` behind (a park's wake-up, a descheduling)
 /// the producer spills, and `ready` stays full with every enqueue and receive taking the
 /// overflow lock until the consumer pulls ahead (BENCHMARKS.md, "Waiting"). The wait rows use
-/// [`ConfluxRefusing`], whose producer retries when full like the channels'.
+/// [`ConfluxRefusing`], whose producer waits for room (retrying) as the channels' do.
 pub(crate) fn producer_to_waiting_consumer<M: BlockingRecv>() -> Contender {
     producer_to_prepared_consumer::<M>(|_| {})
 }
@@ -347,10 +434,7 @@ fn producer_to_prepared_consumer<M: BlockingRecv>(prepare: fn(&mut M::Rx)) -> Co
         prepare(&mut rx);
         let producer = thread::spawn(move || {
             for value in 0..iterations {
-                let mut idle = 0u32;
-                while !M::send(&tx, value) {
-                    idle_wait(&mut idle);
-                }
+                M::send_blocking(&tx, value);
             }
         });
         let mut received = 0;
@@ -383,7 +467,7 @@ fn spill_then_drain<M: Mailbox>() -> Contender {
     })
 }
 
-fn all_peers(make: [fn() -> Contender; 5]) -> Vec<Contender> {
+fn all_peers<const N: usize>(make: [fn() -> Contender; N]) -> Vec<Contender> {
     make.iter().map(|f| f()).collect()
 }
 
@@ -398,6 +482,8 @@ pub fn cases() -> Vec<Case> {
                 sends_into_empty::<Crossbeam>,
                 sends_into_empty::<Flume>,
                 sends_into_empty::<Tokio>,
+                sends_into_empty::<Kanal>,
+                sends_into_empty::<Crossfire>,
             ]),
         },
         Case {
@@ -409,6 +495,8 @@ pub fn cases() -> Vec<Case> {
                 receives_from_full::<Crossbeam>,
                 receives_from_full::<Flume>,
                 receives_from_full::<Tokio>,
+                receives_from_full::<Kanal>,
+                receives_from_full::<Crossfire>,
             ]),
         },
         Case {
@@ -420,6 +508,8 @@ pub fn cases() -> Vec<Case> {
                 round_trip::<Crossbeam>,
                 round_trip::<Flume>,
                 round_trip::<Tokio>,
+                round_trip::<Kanal>,
+                round_trip::<Crossfire>,
             ]),
         },
         Case {
@@ -431,12 +521,14 @@ pub fn cases() -> Vec<Case> {
                 producer_to_spinning_consumer::<Crossbeam>,
                 producer_to_spinning_consumer::<Flume>,
                 producer_to_spinning_consumer::<Tokio>,
+                producer_to_spinning_consumer::<Kanal>,
+                producer_to_spinning_consumer::<Crossfire>,
             ]),
         },
         Case {
             // Each contender's best way to busy-poll: conflux's `SpinOnly` blocking receive
             // (refused when full, so its producer retries like the others), the peers'
-            // `try_recv` loops (crossbeam-channel and flume have no never-parking receive).
+            // `try_recv` loops (their blocking receives may park).
             name: "mailbox: 1 producer thread -> busy-polling consumer (conflux: SpinOnly recv)"
                 .to_string(),
             unit: "message",
@@ -444,6 +536,8 @@ pub fn cases() -> Vec<Case> {
                 producer_to_spin_only_consumer(),
                 producer_to_spinning_consumer::<Crossbeam>(),
                 producer_to_spinning_consumer::<Flume>(),
+                producer_to_spinning_consumer::<Kanal>(),
+                producer_to_spinning_consumer::<Crossfire>(),
             ],
         },
         Case {
@@ -454,6 +548,8 @@ pub fn cases() -> Vec<Case> {
                 producer_to_waiting_consumer::<Crossbeam>(),
                 producer_to_waiting_consumer::<Flume>(),
                 producer_to_waiting_consumer::<Tokio>(),
+                producer_to_waiting_consumer::<Kanal>(),
+                producer_to_waiting_consumer::<Crossfire>(),
             ],
         },
         Case {
