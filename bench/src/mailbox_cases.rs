@@ -118,66 +118,78 @@ impl BlockingRecv for ConfluxRefusing {
     }
 }
 
-/// commonware-actor's mailbox needs a metrics sink; this one discards everything.
-#[derive(Clone, Copy, Debug, Default)]
-struct NoMetrics;
+/// commonware-actor's mailbox, the seed peer of `conflux::mailbox`: in the default build, left
+/// out with `--no-default-features` (it pulls in commonware-runtime and, through it, C crypto
+/// libraries that make most of the runner's first build).
+#[cfg(feature = "commonware")]
+mod commonware_peer {
+    use std::collections::VecDeque;
 
-impl commonware_runtime::Supervisor for NoMetrics {
-    fn name(&self) -> commonware_runtime::Name {
-        commonware_runtime::Name::default()
+    use super::{nz, Mailbox};
+
+    /// commonware-actor's mailbox needs a metrics sink; this one discards everything.
+    #[derive(Clone, Copy, Debug, Default)]
+    struct NoMetrics;
+
+    impl commonware_runtime::Supervisor for NoMetrics {
+        fn name(&self) -> commonware_runtime::Name {
+            commonware_runtime::Name::default()
+        }
+        fn child(&self, _label: &'static str) -> Self {
+            NoMetrics
+        }
+        fn with_attribute(self, _key: &'static str, _value: impl std::fmt::Display) -> Self {
+            self
+        }
     }
-    fn child(&self, _label: &'static str) -> Self {
-        NoMetrics
+
+    impl commonware_runtime::Metrics for NoMetrics {
+        fn register<
+            N: Into<String>,
+            H: Into<String>,
+            M: commonware_runtime::telemetry::metrics::Metric,
+        >(
+            &self,
+            _name: N,
+            _help: H,
+            metric: M,
+        ) -> commonware_runtime::telemetry::metrics::Registered<M> {
+            commonware_runtime::telemetry::metrics::Registered::detached(metric)
+        }
+        fn encode(&self) -> String {
+            String::new()
+        }
     }
-    fn with_attribute(self, _key: &'static str, _value: impl std::fmt::Display) -> Self {
-        self
+
+    /// The commonware message: spills, like `Spill<u64>` on the conflux side.
+    pub struct CwMessage(u64);
+    impl commonware_actor::mailbox::Policy for CwMessage {
+        type Overflow = VecDeque<CwMessage>;
+        fn handle(overflow: &mut VecDeque<CwMessage>, message: CwMessage) {
+            overflow.push_back(message);
+        }
+    }
+
+    pub struct Commonware;
+    impl Mailbox for Commonware {
+        const NAME: &'static str = "commonware";
+        type Tx = commonware_actor::mailbox::Sender<CwMessage>;
+        type Rx = commonware_actor::mailbox::Receiver<CwMessage>;
+        fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+            commonware_actor::mailbox::new(NoMetrics, nz(capacity))
+        }
+        #[inline]
+        fn send(tx: &Self::Tx, value: u64) -> bool {
+            tx.enqueue(CwMessage(value)).accepted()
+        }
+        #[inline]
+        fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+            rx.try_recv().ok().map(|m| m.0)
+        }
     }
 }
-
-impl commonware_runtime::Metrics for NoMetrics {
-    fn register<
-        N: Into<String>,
-        H: Into<String>,
-        M: commonware_runtime::telemetry::metrics::Metric,
-    >(
-        &self,
-        _name: N,
-        _help: H,
-        metric: M,
-    ) -> commonware_runtime::telemetry::metrics::Registered<M> {
-        commonware_runtime::telemetry::metrics::Registered::detached(metric)
-    }
-    fn encode(&self) -> String {
-        String::new()
-    }
-}
-
-/// The commonware message: spills, like `Spill<u64>` on the conflux side.
-pub struct CwMessage(u64);
-impl commonware_actor::mailbox::Policy for CwMessage {
-    type Overflow = VecDeque<CwMessage>;
-    fn handle(overflow: &mut VecDeque<CwMessage>, message: CwMessage) {
-        overflow.push_back(message);
-    }
-}
-
-pub struct Commonware;
-impl Mailbox for Commonware {
-    const NAME: &'static str = "commonware";
-    type Tx = commonware_actor::mailbox::Sender<CwMessage>;
-    type Rx = commonware_actor::mailbox::Receiver<CwMessage>;
-    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
-        commonware_actor::mailbox::new(NoMetrics, nz(capacity))
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, value: u64) -> bool {
-        tx.enqueue(CwMessage(value)).accepted()
-    }
-    #[inline]
-    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.try_recv().ok().map(|m| m.0)
-    }
-}
+#[cfg(feature = "commonware")]
+use commonware_peer::Commonware;
 
 pub struct Crossbeam;
 impl Mailbox for Crossbeam {
@@ -478,6 +490,7 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 sends_into_empty::<Conflux>,
+                #[cfg(feature = "commonware")]
                 sends_into_empty::<Commonware>,
                 sends_into_empty::<Crossbeam>,
                 sends_into_empty::<Flume>,
@@ -491,6 +504,7 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 receives_from_full::<Conflux>,
+                #[cfg(feature = "commonware")]
                 receives_from_full::<Commonware>,
                 receives_from_full::<Crossbeam>,
                 receives_from_full::<Flume>,
@@ -504,6 +518,7 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 round_trip::<Conflux>,
+                #[cfg(feature = "commonware")]
                 round_trip::<Commonware>,
                 round_trip::<Crossbeam>,
                 round_trip::<Flume>,
@@ -517,6 +532,7 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 producer_to_spinning_consumer::<Conflux>,
+                #[cfg(feature = "commonware")]
                 producer_to_spinning_consumer::<Commonware>,
                 producer_to_spinning_consumer::<Crossbeam>,
                 producer_to_spinning_consumer::<Flume>,
@@ -557,6 +573,7 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: vec![
                 spill_then_drain::<Conflux>(),
+                #[cfg(feature = "commonware")]
                 spill_then_drain::<Commonware>(),
             ],
         },

@@ -249,6 +249,10 @@ fn main() {
         harness::WILD_SPREAD * 100.0,
         harness::WIDE_SPREAD * 100.0,
     );
+    #[cfg(not(feature = "commonware"))]
+    notes.push_str(
+        "built without the `commonware` feature: commonware-actor's mailbox, the seed peer of conflux::mailbox, is left out.\n",
+    );
     for case in &cases {
         for note in case.notes() {
             notes.push_str(&note);
