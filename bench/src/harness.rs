@@ -29,8 +29,6 @@ use crate::host::Watch;
 
 /// A spread (IQR / median) above this, with overlapping quartiles, makes a case noisy.
 pub const WIDE_SPREAD: f64 = 0.25;
-/// A spread above this makes a case noisy whatever the quartiles say.
-pub const WILD_SPREAD: f64 = 1.0;
 /// Medians within this of each other are at parity.
 const PARITY: f64 = 0.05;
 /// Medians further apart than this, with overlapping quartiles, make a case noisy.
@@ -269,12 +267,12 @@ impl Case {
             .min_by(|a, b| a.median().total_cmp(&b.median()))
     }
 
-    /// conflux against its best peer. The case is **noisy** (no verdict) when the wider spread
-    /// of the two exceeds [`WILD_SPREAD`], or when their interquartile ranges overlap while
-    /// that spread exceeds [`WIDE_SPREAD`] or the medians are over 10 % apart: the difference
-    /// is then within the noise. Otherwise conflux is **faster** or **slower** when its
-    /// interquartile range lies wholly below or above the peer's and the medians are over 5 %
-    /// apart, and at **parity** when they are not.
+    /// conflux against its best peer. The case is **noisy** (no verdict) when their
+    /// interquartile ranges overlap while the wider spread of the two exceeds [`WIDE_SPREAD`]
+    /// or the medians are over 10 % apart: the difference is then within the noise. Otherwise
+    /// conflux is **faster** or **slower** when its interquartile range lies wholly below or
+    /// above the peer's and the medians are over 5 % apart (the middle halves of the two
+    /// distributions do not meet, however wide each is), and at **parity** when they are not.
     pub fn comparison(&self) -> Comparison {
         let ours = &self.contenders[0];
         let Some(peer) = self.best_peer() else {
@@ -290,18 +288,16 @@ impl Case {
         let spread = ours.spread().max(peer.spread());
         let overlap = a1 <= b3 && b1 <= a3;
         let apart = (ratio - 1.0).abs();
-        let verdict = if spread.is_nan()
-            || spread > WILD_SPREAD
-            || (overlap && (spread > WIDE_SPREAD || apart > OVERLAP_LIMIT))
-        {
-            Verdict::Noisy
-        } else if apart <= PARITY || overlap {
-            Verdict::Parity
-        } else if ratio < 1.0 {
-            Verdict::Faster
-        } else {
-            Verdict::Slower
-        };
+        let verdict =
+            if spread.is_nan() || (overlap && (spread > WIDE_SPREAD || apart > OVERLAP_LIMIT)) {
+                Verdict::Noisy
+            } else if apart <= PARITY || overlap {
+                Verdict::Parity
+            } else if ratio < 1.0 {
+                Verdict::Faster
+            } else {
+                Verdict::Slower
+            };
         Comparison {
             ratio,
             spread,
