@@ -94,7 +94,7 @@ fn group_height(case: &Case, scale: &Scale) -> f64 {
 }
 
 /// The group's title: the case, its unit and scale; then the verdict, coloured.
-fn titles(case: &Case, scale: &Scale) -> (String, String, &'static str) {
+fn titles(case: &Case, scale: &Scale, busy: bool) -> (String, String, &'static str) {
     let title = format!("{} (ns per {}{})", case.name, case.unit, scale.label());
     let comparison = case.comparison();
     let (verdict, colour) = match comparison.verdict {
@@ -108,9 +108,10 @@ fn titles(case: &Case, scale: &Scale) -> (String, String, &'static str) {
         Verdict::Alone => (String::new(), "#000000"),
         verdict => (
             format!(
-                "conflux / best peer {:.2}: {}",
+                "conflux / best peer {:.2}: {}{}",
                 comparison.ratio,
-                verdict.label()
+                verdict.label(),
+                if busy { " (busy box)" } else { "" }
             ),
             match verdict {
                 Verdict::Faster => "#1a7f1a",
@@ -122,8 +123,9 @@ fn titles(case: &Case, scale: &Scale) -> (String, String, &'static str) {
     (title, verdict, colour)
 }
 
-/// Renders `cases` (after a run) as a standalone SVG document; `subtitle` says what run.
-pub fn svg(cases: &[Case], subtitle: &str) -> String {
+/// Renders `cases` (after a run) as a standalone SVG document; `subtitle` says what run, and
+/// `busy` whether the box was busy (every verdict then says so).
+pub fn svg(cases: &[Case], subtitle: &str, busy: bool) -> String {
     let scales: Vec<Scale> = cases
         .iter()
         .map(|case| {
@@ -143,7 +145,7 @@ pub fn svg(cases: &[Case], subtitle: &str) -> String {
         .iter()
         .zip(&scales)
         .map(|(case, scale)| {
-            let (title, verdict, _) = titles(case, scale);
+            let (title, verdict, _) = titles(case, scale, busy);
             text_width(&title, true) + 10.0 + text_width(&verdict, false)
         })
         .fold(0.0, f64::max);
@@ -184,7 +186,7 @@ pub fn svg(cases: &[Case], subtitle: &str) -> String {
     );
     let mut y = HEADER_HEIGHT;
     for (case, scale) in cases.iter().zip(&scales) {
-        let (title, verdict, colour) = titles(case, scale);
+        let (title, verdict, colour) = titles(case, scale, busy);
         let _ = writeln!(
             out,
             r#"<text x="10" y="{:.1}"><tspan font-weight="bold">{}</tspan><tspan dx="10" fill="{colour}">{}</tspan></text>"#,

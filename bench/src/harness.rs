@@ -408,8 +408,9 @@ pub fn run(cases: &mut [Case], settings: &Settings, watch: &mut Watch) -> Timing
 
 /// The results as a Markdown table: per case, each contender's median ns per operation, each
 /// peer with conflux's ratio to it in parentheses, conflux's ratio to the best peer (below
-/// 1.00: conflux is faster), the verdict, and the spread the verdict rests on.
-pub fn table(cases: &[Case]) -> String {
+/// 1.00: conflux is faster), the verdict, and the spread the verdict rests on. On a `busy`
+/// box every verdict says so.
+pub fn table(cases: &[Case], busy: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -443,7 +444,12 @@ pub fn table(cases: &[Case]) -> String {
             fmt_ns(ours),
             listed.join(", "),
             ratio,
-            comparison.verdict.label(),
+            match comparison.verdict {
+                Verdict::Faster | Verdict::Slower | Verdict::Parity if busy => {
+                    format!("{} (busy box)", comparison.verdict.label())
+                }
+                verdict => verdict.label().to_string(),
+            },
             comparison.spread * 100.0
         );
     }

@@ -232,7 +232,8 @@ fn main() {
     let timing = harness::run(&mut cases, &settings, &mut watch);
     let (during, busy_during) = watch.during();
 
-    let mut report = harness::table(&cases);
+    let busy = busy_before || busy_during;
+    let mut report = harness::table(&cases, busy);
     if with_memory {
         report.push_str(&memory_table());
     }
@@ -269,7 +270,7 @@ fn main() {
         harness::human(timing.rounds),
         harness::human(started.elapsed()),
     ));
-    if busy_before || busy_during {
+    if busy {
         notes.push_str(&host::busy_warning());
         notes.push('\n');
     }
@@ -286,8 +287,8 @@ fn main() {
         "{kind}, {} rounds; {host}; {noisy} of {} cases noisy{}",
         settings.rounds,
         cases.len(),
-        if busy_before || busy_during {
-            "; the box was BUSY"
+        if busy {
+            "; the box was BUSY: verdicts are this run's only"
         } else {
             ""
         }
@@ -297,7 +298,7 @@ fn main() {
         &dir,
         stem,
         &format!("{report}{notes}"),
-        &chart::svg(&cases, &subtitle),
+        &chart::svg(&cases, &subtitle, busy),
     ) {
         Ok([report_path, chart_path]) => eprintln!(
             "report: {}\nchart:  {}",
@@ -309,7 +310,7 @@ fn main() {
             std::process::exit(1);
         }
     }
-    if busy_before || busy_during {
+    if busy {
         eprintln!("{}", host::busy_warning());
     }
 }
