@@ -198,7 +198,7 @@ impl Watch {
                 max(|l| l.steal) * 100.0,
                 self.rounds.len()
             ),
-            average.busy() || busy_rounds * 4 > self.rounds.len(),
+            average.busy(),
         )
     }
 }
@@ -206,7 +206,7 @@ impl Watch {
 /// The warning printed and written when the box was busy.
 pub fn busy_warning() -> String {
     format!(
-        "WARNING: the box was busy (other processes above {BUSY_CPUS} CPUs on average, or steal above {:.0} %, or busy in over a quarter of the rounds): the cross-thread rows especially may be off; rows marked noisy carry no verdict. Re-run on a quiet box before quoting.",
+        "WARNING: the box was busy (other processes above {BUSY_CPUS} CPUs, or steal above {:.0} %, on average before or during the rounds): the cross-thread rows especially may be off; rows marked noisy carry no verdict, the others hold for this run only. Re-run on a quiet box before quoting.",
         BUSY_STEAL * 100.0
     )
 }
