@@ -38,6 +38,16 @@ fn text_width(text: &str, bold: bool) -> f64 {
     text.chars().count() as f64 * CHAR * if bold { 1.1 } else { 1.0 }
 }
 
+/// A power of ten as an axis label: "0.1", "1", "10", "1k", "10M".
+fn decade_label(decade: f64) -> String {
+    match decade {
+        d if d >= 1e6 => format!("{:.0}M", d / 1e6),
+        d if d >= 1e3 => format!("{:.0}k", d / 1e3),
+        d if d >= 1.0 => format!("{d:.0}"),
+        d => format!("{d}"),
+    }
+}
+
 /// Maps a value in ns to a bar length in one group.
 enum Scale {
     Linear { max: f64 },
@@ -212,7 +222,7 @@ pub fn svg(cases: &[Case], subtitle: &str, busy: bool) -> String {
                     out,
                     r##"<text x="{x:.1}" y="{:.1}" font-size="9" fill="#707070" text-anchor="middle">{}</text>"##,
                     bars_top + bars_height + 10.0,
-                    fmt_ns(decade)
+                    decade_label(decade)
                 );
                 decade *= 10.0;
             }
