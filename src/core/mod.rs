@@ -10,5 +10,6 @@ pub(crate) mod ready_queue;
 pub(crate) mod spin_policy;
 pub(crate) mod token;
 pub(crate) mod token_queue;
+pub(crate) mod wait_list;
 pub(crate) mod waiter;
 pub(crate) mod wake_hook;

@@ -50,10 +50,19 @@ pub(crate) fn position_of(tail_word: usize) -> usize {
     tail_word >> POSITION_SHIFT
 }
 
-/// What a sleeping consumer is woken through.
-enum WakeTarget {
+/// What a sleeping thread or task is woken through.
+pub(crate) enum WakeTarget {
     Thread(thread::Thread),
     Task(Waker),
+}
+
+impl WakeTarget {
+    pub(crate) fn wake(self) {
+        match self {
+            WakeTarget::Thread(thread) => thread.unpark(),
+            WakeTarget::Task(waker) => waker.wake(),
+        }
+    }
 }
 
 /// Where a single consumer leaves the means to wake it.
@@ -145,20 +154,26 @@ impl Waiter {
 
     #[cold]
     pub(crate) fn wake_announced(&self, tail: &AtomicUsize) {
-        // AcqRel: Acquire pairs with the announcement's Release so the registration is visible.
-        // Only the producer that actually clears the bit wakes: one sleep, one wake-up.
-        if tail.fetch_and(!SLEEPING, Ordering::AcqRel) & SLEEPING != 0 {
+        if self.claim_announcement(tail, SLEEPING) {
             self.wake();
         }
+    }
+
+    /// Whether `seen` (a tail word the caller's RMW returned) carried an announcement that
+    /// this caller now owns the wake-up for; the caller then calls [`wake`](Self::wake),
+    /// when it is free to run a waker.
+    #[inline]
+    pub(crate) fn claim_announcement(&self, tail: &AtomicUsize, seen: usize) -> bool {
+        // AcqRel: Acquire pairs with the announcement's Release so the registration is visible.
+        // Only the producer that actually clears the bit wakes: one sleep, one wake-up.
+        seen & SLEEPING != 0 && tail.fetch_and(!SLEEPING, Ordering::AcqRel) & SLEEPING != 0
     }
 
     /// Wakes whatever is registered, outside the lock (a waker may run user code).
     pub(crate) fn wake(&self) {
         let target = sync::lock(&self.target).take();
-        match target {
-            Some(WakeTarget::Thread(thread)) => thread.unpark(),
-            Some(WakeTarget::Task(waker)) => waker.wake(),
-            None => {}
+        if let Some(target) = target {
+            target.wake();
         }
     }
 

@@ -73,7 +73,7 @@ mod stats;
 
 use std::num::NonZeroUsize;
 
-pub use error::{RecvTimeoutError, TryRecvError};
+pub use error::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use feedback::{Feedback, Unreliable};
 pub use policy::{Overflow, Policy, UnreliablePolicy};
 pub use receiver::{Receiver, UnreliableReceiver};

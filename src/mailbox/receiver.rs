@@ -297,7 +297,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
         buffer: &mut Vec<T>,
         limit: usize,
     ) -> Result<usize, TryRecvError> {
-        self.shared.try_recv_many(&self.head, buffer, limit, true)
+        self.shared.try_recv_many(&self.head, buffer, limit)
     }
 
     /// An iterator over the messages buffered now: each `next` is a

@@ -1,10 +1,14 @@
 //! [`Sender`] (and [`UnreliableSender`]): the enqueuing handles.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use super::mode::{self, Mode};
 use super::shared::{Outcome, Shared};
-use super::{Feedback, Policy, Stats, Unreliable, UnreliablePolicy};
+use super::{
+    Feedback, Policy, SendError, SendTimeoutError, Stats, TrySendError, Unreliable,
+    UnreliablePolicy,
+};
 use crate::sync::Arc;
 
 /// Enqueues messages into a mailbox; never blocks. Clone it for every producer: it is `Send +
@@ -81,7 +85,7 @@ impl<T, M: Mode<T>> Sender<T, M> {
     /// assert_eq!(sender.stats().backoff, 0);
     /// ```
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.shared.stats_for_sender()
     }
 
     /// How many messages are queued, `ready` plus retained overflow, as a sender sees them: a
@@ -160,6 +164,126 @@ impl<T, M: Mode<T>> Sender<T, M> {
     /// ```
     pub async fn closed(&self) {
         self.shared.close_signal().wait().await;
+    }
+}
+
+/// Backpressure: sends that wait for room in `ready` instead of handing the message to the
+/// policy.
+impl<T, M: Mode<T>> Sender<T, M> {
+    /// Sends `message`, waiting (without blocking the thread) while `ready` is full or
+    /// overflow retains messages; the message goes into `ready` and never to the policy.
+    ///
+    /// This is the send to `.await` when a full mailbox should slow the sender down (tokio's
+    /// `Sender::send`). It never overtakes messages retained in overflow, so one sender's
+    /// messages arrive in order whether it mixes `send` and [`enqueue`](Sender::enqueue) or
+    /// not. Waiting senders are woken first come, first served, one per slot the receiver
+    /// frees. Works on any executor.
+    ///
+    /// Cancel-safe in the sense that matters: dropping the future (a lost `select!` branch)
+    /// drops the message unsent and passes any wake-up it had received to the next waiter.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message if the receiver is gone or closed the mailbox, also
+    /// while this send was waiting.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// # rt.block_on(async {
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u32>>(NonZeroUsize::new(2).unwrap());
+    /// let producer = tokio::spawn(async move {
+    ///     for i in 0..100 {
+    ///         sender.send(Spill(i)).await.unwrap(); // waits while the mailbox is full
+    ///     }
+    /// });
+    /// for i in 0..100 {
+    ///     assert_eq!(receiver.recv().await, Some(Spill(i)));
+    /// }
+    /// producer.await.unwrap();
+    /// # });
+    /// ```
+    pub async fn send(&self, message: T) -> Result<(), SendError<T>> {
+        self.shared.send(message).await
+    }
+
+    /// Sends `message`, blocking the thread while `ready` is full or overflow retains
+    /// messages (a short spin first, then it parks); never hands it to the policy. As
+    /// [`send`](Sender::send), for threads.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message if the receiver is gone or closed the mailbox.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u32>>(NonZeroUsize::new(4).unwrap());
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..1000 {
+    ///         sender.send_blocking(Spill(i)).unwrap();
+    ///     }
+    /// });
+    /// for i in 0..1000 {
+    ///     assert_eq!(receiver.recv_blocking(), Some(Spill(i)));
+    /// }
+    /// producer.join().unwrap();
+    /// ```
+    pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
+        self.shared
+            .send_blocking(message, None)
+            .map_err(|error| SendError(error.into_inner()))
+    }
+
+    /// [`send_blocking`](Sender::send_blocking) that gives up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] with the message if no room appeared in time,
+    /// [`SendTimeoutError::Closed`] if the receiver is gone or closed the mailbox.
+    ///
+    /// ```
+    /// use std::{num::NonZeroUsize, time::Duration};
+    /// use conflux::mailbox::{self, policies::Spill, SendTimeoutError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.send_timeout(Spill(1), Duration::from_millis(5)), Ok(()));
+    /// assert_eq!(
+    ///     sender.send_timeout(Spill(2), Duration::from_millis(5)),
+    ///     Err(SendTimeoutError::Timeout(Spill(2)))
+    /// );
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(1)));
+    /// assert_eq!(sender.send_timeout(Spill(3), Duration::from_millis(5)), Ok(()));
+    /// ```
+    pub fn send_timeout(&self, message: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        // A deadline beyond what `Instant` can represent is no deadline.
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared.send_blocking(message, deadline)
+    }
+
+    /// Sends `message` if `ready` has room and overflow retains nothing; never waits and
+    /// never hands it to the policy.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] with the message if `ready` is full or overflow retains
+    /// messages, [`TrySendError::Closed`] if the receiver is gone or closed the mailbox.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, Feedback, TrySendError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.try_send(Spill(1)), Ok(()));
+    /// assert_eq!(sender.enqueue(Spill(2)), Feedback::Backoff); // retained by the policy
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(1))); // and moved into ready
+    /// assert_eq!(sender.try_send(Spill(3)), Err(TrySendError::Full(Spill(3))));
+    /// ```
+    pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
+        self.shared.try_send(message)
     }
 }
 
