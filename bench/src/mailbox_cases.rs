@@ -9,7 +9,7 @@
 //! Where a row's producer retries a non-blocking send (the spinning consumers), every
 //! contender retries through one helper that yields its core every 64 idle steps; where the
 //! consumer blocks, each channel's producer uses its own blocking send, as its users would
-//! (conflux has none yet: see [`BlockingSend`]). Cross-thread rows run batches of at least
+//! (conflux: `enqueue`, and `send_blocking` as a second contender; see [`BlockingRecv`]). Cross-thread rows run batches of at least
 //! 16384 messages.
 
 use std::collections::VecDeque;
@@ -34,9 +34,10 @@ pub trait Mailbox: 'static {
 /// A blocking receive and send, for the contenders that have a blocking receive.
 pub trait BlockingRecv: Mailbox {
     fn recv(rx: &mut Self::Rx) -> Option<u64>;
-    /// The library's blocking send: waits while the channel is full. conflux's mailbox has no
-    /// blocking send (an enqueue into a full `ready` goes to the overflow policy), so its
-    /// version enqueues and, when refused, retries through the spinning consumers' idle wait.
+    /// The library's blocking send: waits while the channel is full. conflux's `enqueue`
+    /// contenders ([`Conflux`], [`ConfluxRefusing`]) keep `enqueue`: an enqueue into a full
+    /// `ready` goes to the overflow policy, and when refused it is retried through the
+    /// spinning consumers' idle wait; [`ConfluxSendBlocking`] is conflux's blocking send.
     fn send_blocking(tx: &Self::Tx, value: u64);
 }
 
@@ -76,6 +77,37 @@ impl BlockingRecv for Conflux {
     }
     fn send_blocking(tx: &Self::Tx, value: u64) {
         retry_until_taken::<Self>(tx, value);
+    }
+}
+
+/// conflux's blocking send (`Sender::send_blocking`): waits for room in `ready` and never
+/// hands the message to the policy. A second conflux contender in the blocking-consumer rows,
+/// beside `enqueue`.
+pub struct ConfluxSendBlocking;
+impl Mailbox for ConfluxSendBlocking {
+    const NAME: &'static str = "conflux send_blocking";
+    type Tx = <Conflux as Mailbox>::Tx;
+    type Rx = <Conflux as Mailbox>::Rx;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        Conflux::new(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.try_send(conflux::mailbox::policies::Spill(value))
+            .is_ok()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        Conflux::try_recv(rx)
+    }
+}
+impl BlockingRecv for ConfluxSendBlocking {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        Conflux::recv(rx)
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send_blocking(conflux::mailbox::policies::Spill(value))
+            .unwrap();
     }
 }
 
@@ -561,6 +593,7 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: vec![
                 producer_to_waiting_consumer::<Conflux>(),
+                producer_to_waiting_consumer::<ConfluxSendBlocking>(),
                 producer_to_waiting_consumer::<Crossbeam>(),
                 producer_to_waiting_consumer::<Flume>(),
                 producer_to_waiting_consumer::<Tokio>(),

@@ -23,9 +23,10 @@
 //! The mailbox case is `mailbox_cases`' producer -> blocking consumer workload (capacity 1024,
 //! the channels' producers in their blocking send), repeated here so that `--filter wait`
 //! shows all four. Here conflux's message is refused while `ready` is full
-//! (`ConfluxRefusing`): it has no blocking send, so its producer retries (spinning, yielding
-//! every 64 tries) until `ready` has room, and the row measures the hand-off and the wait; the
-//! mailbox row keeps `Spill`, whose producer is never refused and spills instead.
+//! (`ConfluxRefusing`): its `enqueue` producer retries (spinning, yielding every 64 tries)
+//! until `ready` has room, and the row measures the hand-off and the wait; conflux's
+//! `send_blocking` (which waits for room and never calls the policy) runs beside it. The
+//! mailbox row keeps `Spill`, whose `enqueue` producer is never refused and spills instead.
 //! Other work on the box shows in every row: quote ranges over runs and the load.
 
 use std::hint::black_box;
@@ -38,7 +39,8 @@ use crate::channel_cases::{lost_wakeups_note, round_trippers, RoundTrips};
 use crate::harness::{Case, Contender};
 use crate::host::process_cpu_time;
 use crate::mailbox_cases::{
-    producer_to_waiting_consumer, ConfluxRefusing, Crossbeam, Crossfire, Flume, Kanal,
+    producer_to_waiting_consumer, ConfluxRefusing, ConfluxSendBlocking, Crossbeam, Crossfire,
+    Flume, Kanal,
 };
 
 /// Batches are never shorter than this many round trips (see `Contender::min_iterations`).
@@ -151,6 +153,7 @@ pub fn cases(strategy: conflux::WaitStrategy) -> Vec<Case> {
             "message",
             vec![
                 producer_to_waiting_consumer::<ConfluxRefusing>(),
+                producer_to_waiting_consumer::<ConfluxSendBlocking>(),
                 producer_to_waiting_consumer::<Crossbeam>(),
                 producer_to_waiting_consumer::<Flume>(),
                 producer_to_waiting_consumer::<Kanal>(),
