@@ -14,7 +14,8 @@
 //! (`<target>/release/conflux-bench` writes to `<target>/conflux-bench/`), so that
 //! `CARGO_TARGET_DIR` and `--target-dir` are honoured; `--out DIR` writes elsewhere. A full run
 //! writes `report.md` and `chart.svg`; `--quick` and `--filter` runs write their own files
-//! (`report-quick.md`, `report-filtered.md`, ...), so they never overwrite a full run's.
+//! (`report-quick.md`, `report-filtered.md`, `report-quick-filtered.md`), so they never
+//! overwrite a full run's.
 //!
 //! This file only parses the flags, gathers the cases of each family (`notify_cases`,
 //! `channel_cases`, `mailbox_cases`, `wait_cases`, `wake_hook_cases`, `batch_cases`: each
@@ -276,12 +277,11 @@ fn main() {
     }
     println!("{report}{notes}");
 
-    let (stem, kind) = if options.quick {
-        ("-quick", "--quick run")
-    } else if options.filter.is_some() {
-        ("-filtered", "filtered run")
-    } else {
-        ("", "full run")
+    let (stem, kind) = match (options.quick, options.filter.is_some()) {
+        (false, false) => ("", "full run"),
+        (true, false) => ("-quick", "--quick run"),
+        (false, true) => ("-filtered", "filtered run"),
+        (true, true) => ("-quick-filtered", "filtered --quick run"),
     };
     let subtitle = format!(
         "{kind}, {} rounds; {host}; {noisy} of {} cases noisy{}",
