@@ -3,8 +3,8 @@
 //! Each group has its own scale, since the cases' units differ by five orders of magnitude:
 //! linear when its medians are within 10x of each other, logarithmic (with a line at each
 //! power of ten) when they are not, so that a contender 100x slower does not squash every other
-//! bar to a sliver. A bar is a median; the black whisker across it spans the interquartile
-//! range. The group's title carries the verdict; a noisy case's bars are pale and its title
+//! bar to a sliver. A bar is a median (conflux blue, a second conflux API light blue, the
+//! peers grey); the black whisker across it spans the interquartile range. The group's title carries the verdict; a noisy case's bars are pale and its title
 //! says NOISY. Every label is whole: the left margin is sized from the longest contender name,
 //! the width from the longest title.
 
@@ -230,7 +230,13 @@ pub fn svg(cases: &[Case], subtitle: &str, busy: bool) -> String {
         for (i, contender) in case.contenders.iter().enumerate() {
             let (q1, ns, q3) = contender.quartiles();
             let length = scale.x(ns);
-            let fill = if i == 0 { "#1f77b4" } else { "#a8a8a8" };
+            let fill = if i == 0 {
+                "#1f77b4"
+            } else if contender.name.starts_with("conflux") {
+                "#8fbbe0"
+            } else {
+                "#a8a8a8"
+            };
             let opacity = if noisy { 0.35 } else { 1.0 };
             let mid = y + BAR_HEIGHT / 2.0;
             let _ = writeln!(
