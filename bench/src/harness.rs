@@ -346,14 +346,21 @@ pub fn run(cases: &mut [Case], settings: &Settings, watch: &mut Watch) -> Timing
         "{total} cases, {contenders} contenders: a warm-up, then {} rounds",
         settings.rounds
     );
+    // The cases that must not be followed by another run after all the others, in the
+    // warm-up as in every round.
+    let order: Vec<usize> = (0..total)
+        .filter(|&i| !cases[i].is_last_in_round())
+        .chain((0..total).filter(|&i| cases[i].is_last_in_round()))
+        .collect();
     let started = Instant::now();
     // What the calibrated batches should add up to: the first round's estimate (the later
     // ones come from the rounds measured so far).
     let mut round_guess = Duration::ZERO;
-    for (i, case) in cases.iter_mut().enumerate() {
+    for (done, &i) in order.iter().enumerate() {
+        let case = &mut cases[i];
         eprint!(
             "\rwarming up {:>2}/{total} ({}): {:<60.60}",
-            i + 1,
+            done + 1,
             human(started.elapsed()),
             case.name
         );
@@ -370,11 +377,6 @@ pub fn run(cases: &mut [Case], settings: &Settings, watch: &mut Watch) -> Timing
         human(round_guess.mul_f64(settings.rounds as f64)),
         ""
     );
-    // The cases that must not be followed by another run after all the others.
-    let order: Vec<usize> = (0..total)
-        .filter(|&i| !cases[i].is_last_in_round())
-        .chain((0..total).filter(|&i| cases[i].is_last_in_round()))
-        .collect();
     watch.restart();
     let started = Instant::now();
     for round in 0..settings.rounds {
