@@ -38,11 +38,14 @@ pub trait BlockingRecv: Mailbox {
     /// contenders ([`Conflux`], [`ConfluxRefusing`]) keep `enqueue`: an enqueue into a full
     /// `ready` goes to the overflow policy, and when refused it is retried through the
     /// spinning consumers' idle wait; [`ConfluxSendBlocking`] is conflux's blocking send.
-    fn send_blocking(tx: &Self::Tx, value: u64);
+    /// The default is that retry; a library with a blocking send overrides it.
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        retry_until_taken::<Self>(tx, value);
+    }
 }
 
 /// [`BlockingRecv::send_blocking`] for a mailbox without one: retry until taken.
-fn retry_until_taken<M: Mailbox>(tx: &M::Tx, value: u64) {
+fn retry_until_taken<M: Mailbox + ?Sized>(tx: &M::Tx, value: u64) {
     let mut idle = 0u32;
     while !M::send(tx, value) {
         idle_wait(&mut idle);
@@ -74,9 +77,6 @@ impl Mailbox for Conflux {
 impl BlockingRecv for Conflux {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv_blocking().map(|m| m.0)
-    }
-    fn send_blocking(tx: &Self::Tx, value: u64) {
-        retry_until_taken::<Self>(tx, value);
     }
 }
 
@@ -144,9 +144,6 @@ impl Mailbox for ConfluxRefusing {
 impl BlockingRecv for ConfluxRefusing {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv_blocking().map(|m| m.0)
-    }
-    fn send_blocking(tx: &Self::Tx, value: u64) {
-        retry_until_taken::<Self>(tx, value);
     }
 }
 
