@@ -128,6 +128,27 @@ pub(crate) struct ReadyHead {
     /// The last claimed position, set by [`ReadyQueue::close`]: kept here, not read from the
     /// tail word, so an empty receive never touches the producers' hot line.
     end: Cell<Option<usize>>,
+    /// Consumer-owned, for the mailbox beside the ring: how many takes to go before the next
+    /// attempt to refill from the overflow (see `Shared::take_beside_overflow`).
+    refills_to_skip: Cell<u32>,
+}
+
+impl ReadyHead {
+    /// Whether this take should skip its refill attempt (counts one skip down).
+    #[inline]
+    pub(crate) fn skip_refill(&self) -> bool {
+        let left = self.refills_to_skip.get();
+        if left == 0 {
+            return false;
+        }
+        self.refills_to_skip.set(left - 1);
+        true
+    }
+
+    /// The next `takes` takes skip their refill attempt.
+    pub(crate) fn skip_refills(&self, takes: u32) {
+        self.refills_to_skip.set(takes);
+    }
 }
 
 impl<T> ReadyQueue<T> {
@@ -159,6 +180,7 @@ impl<T> ReadyQueue<T> {
             ReadyHead {
                 position: Cell::new(0),
                 end: Cell::new(None),
+                refills_to_skip: Cell::new(0),
             },
         )
     }

@@ -47,7 +47,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 return Ok(taken);
             }
             if taken == limit {
-                self.refill_if_free();
+                self.refill_if_free(head);
                 return Ok(taken);
             }
             // `ready` has nothing published while overflow may retain messages: what a single
