@@ -167,7 +167,7 @@ fn async_recv_waker_registration_never_misses_an_enqueue() {
     });
 }
 
-/// Issue 9 item 7: an async receive that finds `ready` empty while a sender spills under the
+/// An async receive that finds `ready` empty while a sender spills under the
 /// overflow lock returns `Pending` instead of waiting for the lock, and the sender's release
 /// (unlock, then a tail-word RMW) wakes it: both messages arrive, in order, and no interleaving
 /// leaves the task asleep (loom reports a deadlock if the release RMW comes before the unlock
@@ -205,7 +205,7 @@ fn async_recv_contending_with_a_stats_reader_is_woken() {
     });
 }
 
-/// Issue 11: `close` racing enqueues: each message is refused (`Closed`, dropped once) or
+/// `close` racing enqueues: each message is refused (`Closed`, dropped once) or
 /// accepted and then delivered, in order; afterwards the receive ends and nothing leaks.
 #[test]
 fn close_racing_enqueue_delivers_or_refuses_each_message_once() {
@@ -239,7 +239,7 @@ fn close_racing_enqueue_delivers_or_refuses_each_message_once() {
     });
 }
 
-/// Issue 11: a sender awaiting `closed()` is woken by the receiver's close racing its
+/// A sender awaiting `closed()` is woken by the receiver's close racing its
 /// registration (check-then-register under the signal's lock).
 #[test]
 fn closed_is_woken_by_a_racing_close() {
@@ -252,5 +252,37 @@ fn closed_is_woken_by_a_racing_close() {
         });
         receiver.close();
         watcher.join().unwrap();
+    });
+}
+
+/// A weak sender's upgrade racing the last sender's drop (a CAS loop on the sender
+/// count): either the upgrade fails, or its message is delivered before the end; the receiver
+/// always sees the end and nothing leaks (an upgrade that revived a count of zero would
+/// enqueue after the end was published: its message would be lost to a receiver that already
+/// returned `None`).
+#[test]
+fn an_upgrade_racing_the_last_drop_never_revives_the_mailbox() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, mut receiver) = mailbox::new::<Counted>(one());
+        let weak = sender.downgrade();
+        let dropper = thread::spawn(move || drop(sender));
+        let upgrader = {
+            let drops = Arc::clone(&drops);
+            thread::spawn(move || match weak.upgrade() {
+                Some(again) => again.enqueue(Counted(7, drops)).accepted(),
+                None => false,
+            })
+        };
+        let mut delivered = 0;
+        while let Some(message) = receiver.recv_blocking() {
+            assert_eq!(message.0, 7);
+            delivered += 1;
+        }
+        dropper.join().unwrap();
+        let sent = upgrader.join().unwrap();
+        assert_eq!(delivered, usize::from(sent));
+        drop(receiver);
+        assert_eq!(drops.load(Ordering::Relaxed), usize::from(sent));
     });
 }

@@ -1,4 +1,4 @@
-//! loom models of the mailbox's batch receive (issue 11): `recv_many` / `try_recv_many` racing
+//! loom models of the mailbox's batch receive: `recv_many` / `try_recv_many` racing
 //! a spilling sender, a sender-side lock holder (`Sender::len`), and `close`. Run with
 //! `bash scripts/loom.sh loom_mailbox_batch`.
 #![cfg(loom)]

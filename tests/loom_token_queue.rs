@@ -57,7 +57,8 @@ fn rearming_never_loses_the_second_notify() {
     });
 }
 
-/// SPEC 1.2's publication rule, conflated case included: two producers write their own slot
+/// The publication rule (everything a producer wrote before `notify` returned is visible once
+/// a poll delivers the token), conflated case included: two producers write their own slot
 /// (Relaxed) then notify the same token. Whichever delivery covers a notify must make that
 /// producer's write visible, even when the notify found the token already pending.
 #[test]

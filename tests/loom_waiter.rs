@@ -34,7 +34,8 @@ fn blocking_recv_never_loses_a_wakeup() {
     });
 }
 
-/// The trap of DESIGN 3: the last sender notifies and drops while the receiver goes to sleep.
+/// The last sender notifies and drops while the receiver goes to sleep (a receiver that saw
+/// "empty", then "disconnected", must look once more).
 /// The token is delivered first, then disconnection is reported.
 #[test]
 fn notify_then_last_drop_racing_sleep_delivers_then_disconnects() {

@@ -1,4 +1,4 @@
-//! Issue 11, the mailbox half: batch receives (`recv_many`, `try_recv_many`, `try_iter`),
+//! The mailbox's batch receives (`recv_many`, `try_recv_many`, `try_iter`),
 //! `is_disconnected`, `recv_deadline`, and the sender's `len` / `is_empty` / `same_channel`,
 //! on both flavours. Behaviour first, then stress with real threads and a multi-thread tokio
 //! runtime: every message delivered once, in its sender's order, dropped exactly once.
@@ -340,7 +340,7 @@ fn a_cancelled_recv_many_loses_nothing() {
 
 use std::future::Future;
 
-/// Issue 9's trap, for batches: while a sender's policy runs under the overflow lock, an
+/// For batches: while a sender's policy runs under the overflow lock, an
 /// async batch receive that finds `ready` empty returns `Pending` instead of waiting for the
 /// lock, and is woken once the policy's message is out. One worker thread: if the receive
 /// blocked it, the second task would never run.
@@ -503,8 +503,7 @@ fn try_recv_many_racing_spilling_senders_and_close_strands_and_doubles_nothing()
 }
 
 /// `Sender::len` read in a loop from other threads while the receiver sleeps in `recv_many`:
-/// the sender-side lock must wake a receiver that announced (issue 9's trap), or it would
-/// sleep through a published message. Also: the count never exceeds what can be queued.
+/// no published message may be slept through (a depth read takes the overflow lock). Also: the count never exceeds what can be queued.
 #[test]
 fn sender_len_readers_never_make_the_receiver_sleep_through_a_message() {
     let runtime = runtime();

@@ -482,8 +482,7 @@ fn panic_location_of(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, Stri
     (message, LAST.with(|last| last.borrow_mut().take()).unwrap())
 }
 
-/// Issue 9 item 9: a capacity that cannot be allocated is a panic naming it (it aborted the
-/// process: "memory allocation of 17592186044416 bytes failed"), at the caller's line.
+/// A capacity that cannot be allocated is a panic naming it (it once aborted the process: "memory allocation of 17592186044416 bytes failed"), at the caller's line.
 #[test]
 fn a_capacity_that_cannot_be_allocated_panics_naming_it_at_the_callers_line() {
     let capacity: usize = if usize::BITS == 64 { 1 << 40 } else { 1 << 26 };
@@ -529,8 +528,8 @@ impl Policy for Poisoned {
     }
 }
 
-/// Issue 9 item 8: one message's panicking `Drop` during the receiver's drop stranded every
-/// message after it until the last sender went. Now all are dropped, then the panic continues.
+/// One message's panicking `Drop` during the receiver's drop must not strand the messages
+/// after it: all are dropped, then the panic continues.
 #[test]
 fn a_panicking_message_destructor_does_not_strand_the_others() {
     for poison in [0, 2, 5, 7] {
@@ -563,7 +562,7 @@ fn a_panicking_message_destructor_does_not_strand_the_others() {
     }
 }
 
-/// Issue 9 item 7: while a sender's policy runs under the overflow lock, an async receive that
+/// While a sender's policy runs under the overflow lock, an async receive that
 /// finds `ready` empty must return `Pending` (and be woken when the policy's message is out)
 /// instead of waiting for the lock and blocking the executor's thread. One worker thread: if
 /// the receive blocks it, the second task never runs.
@@ -603,7 +602,7 @@ fn an_async_receive_never_blocks_its_executor_while_a_policy_runs() {
     spiller.join().unwrap();
 }
 
-/// Issue 11: `close` stops intake but delivers everything accepted, in order, then ends.
+/// `close` stops intake but delivers everything accepted, in order, then ends.
 #[test]
 fn close_stops_intake_and_delivers_what_was_accepted() {
     let drops = Arc::new(AtomicUsize::new(0));
@@ -689,7 +688,7 @@ fn close_racing_senders_delivers_or_refuses_each_message_once() {
     }
 }
 
-/// Issue 11: `Sender::closed` completes once the receiver closes or goes, for every waiting
+/// `Sender::closed` completes once the receiver closes or goes, for every waiting
 /// sender, inside `tokio::spawn` on a multi-thread runtime.
 #[test]
 fn closed_completes_for_every_waiting_sender_on_close_or_drop() {
@@ -761,4 +760,108 @@ fn every_wait_strategy_receives_times_out_and_sees_disconnection() {
         producer.join().unwrap();
         assert_eq!(receiver.recv_blocking(), None, "{strategy:?}");
     }
+}
+
+/// flume 0.12's class: `recv_timeout(Duration::MAX)` (a "wait forever" computed by the caller)
+/// neither panics (`Instant + Duration` overflows) nor returns early: it waits for a late
+/// message, and still sees disconnection.
+#[test]
+fn a_duration_max_timeout_waits_without_panicking_or_returning_early() {
+    let (sender, mut receiver) = mailbox::new::<Spill<u8>>(cap(1));
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        let _ = sender.enqueue(Spill(1));
+        let _ = sender.enqueue(Spill(2)); // spilled
+        thread::sleep(Duration::from_millis(30));
+    });
+    let start = Instant::now();
+    assert_eq!(receiver.recv_timeout(Duration::MAX), Ok(Spill(1)));
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    assert_eq!(receiver.recv_timeout(Duration::MAX), Ok(Spill(2)));
+    assert_eq!(
+        receiver.recv_timeout(Duration::MAX),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    late.join().unwrap();
+    let (_sender, mut unreliable) = mailbox::new_unreliable::<Spill<u8>>(cap(1));
+    unreliable.close();
+    assert_eq!(
+        unreliable.recv_timeout(Duration::MAX),
+        Err(RecvTimeoutError::Disconnected)
+    );
+}
+
+/// crossbeam #1301's class: the largest capacities panic with a message naming the limit,
+/// never with an arithmetic overflow (tests build with overflow checks on), for both flavours
+/// and `NonZeroUsize::MAX` itself.
+#[test]
+fn the_largest_capacities_panic_naming_the_limit_not_overflowing() {
+    for capacity in [usize::MAX, usize::MAX - 1, usize::MAX / 2 + 1] {
+        let capacity = std::num::NonZeroUsize::new(capacity).unwrap();
+        for unreliable in [false, true] {
+            let payload = std::panic::catch_unwind(move || {
+                if unreliable {
+                    drop(mailbox::new_unreliable::<Spill<u8>>(capacity));
+                } else {
+                    drop(mailbox::new::<Spill<u8>>(capacity));
+                }
+            })
+            .expect_err("too large");
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            assert!(message.contains("a mailbox holds at most"), "{message}");
+            assert!(!message.contains("overflow"), "{message}");
+        }
+    }
+    let payload =
+        std::panic::catch_unwind(|| drop(mailbox::new::<Spill<u8>>(std::num::NonZeroUsize::MAX)));
+    assert!(payload.is_err());
+}
+
+/// Per-sender order across overflow, async: four sender tasks on a multi-thread runtime
+/// spill into a capacity-2 mailbox while the receive awaits in another task; each sender's
+/// messages arrive in its order, every one exactly once.
+#[test]
+fn each_senders_order_is_kept_across_overflow_for_an_async_receiver() {
+    const SENDERS: u64 = 4;
+    const EACH: u64 = 5_000;
+    runtime().block_on(async {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, mut receiver) = mailbox::new::<Counted>(cap(2));
+        let consumer = tokio::spawn(async move {
+            let mut next = [0u64; SENDERS as usize];
+            while let Some(message) = receiver.recv().await {
+                let (s, i) = (message.id / EACH, message.id % EACH);
+                assert_eq!(i, next[s as usize], "sender {s} out of order");
+                next[s as usize] += 1;
+            }
+            next
+        });
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let (sender, drops) = (sender.clone(), Arc::clone(&drops));
+                tokio::spawn(async move {
+                    for i in 0..EACH {
+                        let id = s * EACH + i;
+                        let _ = sender.enqueue(Counted {
+                            id,
+                            drops: Arc::clone(&drops),
+                        });
+                        if i % 100 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(sender);
+        for s in senders {
+            s.await.unwrap();
+        }
+        assert_eq!(consumer.await.unwrap(), [EACH; SENDERS as usize]);
+        assert_eq!(drops.load(Ordering::Relaxed), (SENDERS * EACH) as usize);
+    });
 }

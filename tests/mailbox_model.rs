@@ -44,7 +44,7 @@ impl UnreliablePolicy for Msg {
 enum Op {
     Enqueue(Msg),
     TryRecv,
-    /// `try_recv_many` with this limit: must be that many `try_recv`s in a row (issue 11).
+    /// `try_recv_many` with this limit: must be that many `try_recv`s in a row.
     TryRecvMany(usize),
     DropReceiver,
 }

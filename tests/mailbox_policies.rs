@@ -435,3 +435,79 @@ proptest! {
         }
     }
 }
+
+/// `Backoff` hides what the policy did (`drop_newest` at capacity 1 answered
+/// `Backoff`, `accepted()` true, `Stats {backoff: 1, rejected: 0}`, and the message was gone).
+/// `Stats::dropped` counts what the ready-made building blocks discarded; a refusal the policy
+/// returns as its rejection is counted once, in `rejected`; drops outside a mailbox, or by a
+/// hand-written policy, are not attributed to it.
+#[test]
+fn stats_count_what_the_ready_made_policies_dropped() {
+    /// Which building block handles the message is chosen by its first field; the second
+    /// only tells messages apart.
+    #[allow(dead_code)]
+    struct Chosen(u8, u32);
+    impl Policy for Chosen {
+        type Overflow = VecDeque<Chosen>;
+        fn handle(overflow: &mut VecDeque<Chosen>, message: Chosen) {
+            match message.0 {
+                0 => policies::drop_newest(overflow, message),
+                1 => policies::drop_oldest(overflow, message, 2),
+                2 => policies::drop_oldest_where(overflow, message, 1, |m| m.0 == 2),
+                3 => {
+                    let _ = policies::capped(overflow, message, 3); // refusal ignored
+                }
+                _ => {
+                    let _dropped_by_hand = message; // not seen
+                }
+            }
+        }
+    }
+    impl UnreliablePolicy for Chosen {
+        type Overflow = VecDeque<Chosen>;
+        fn handle(overflow: &mut VecDeque<Chosen>, message: Chosen) -> bool {
+            match message.0 {
+                0 => {
+                    policies::drop_newest(overflow, message);
+                    true
+                }
+                _ => policies::capped_where(overflow, message, 1, |m| m.0 == 3),
+            }
+        }
+    }
+
+    let (sender, mut receiver) = mailbox::new::<Chosen>(cap(1));
+    assert_eq!(sender.enqueue(Chosen(0, 0)), Feedback::Ok);
+    assert_eq!(sender.enqueue(Chosen(0, 1)), Feedback::Backoff); // dropped
+    let stats = sender.stats();
+    assert_eq!((stats.backoff, stats.rejected, stats.dropped), (1, 0, 1));
+    for i in 0..4 {
+        let _ = sender.enqueue(Chosen(1, i)); // keeps the newest 2: evicts 2
+    }
+    assert_eq!(sender.stats().dropped, 3);
+    for i in 0..3 {
+        let _ = sender.enqueue(Chosen(2, i)); // keeps 1 of kind 2: evicts 2
+    }
+    assert_eq!(sender.stats().dropped, 5);
+    let _ = sender.enqueue(Chosen(3, 0)); // 3 retained already: refused, ignored
+    assert_eq!(sender.stats().dropped, 6);
+    let _ = sender.enqueue(Chosen(9, 0)); // a hand-written drop
+    assert_eq!(sender.stats().dropped, 6);
+    // Outside a mailbox: counted nowhere, and not by the next enqueue.
+    policies::drop_newest(&mut VecDeque::new(), Chosen(0, 0));
+    let _ = sender.enqueue(Chosen(1, 9)); // 4 retained, of every kind: evicts 2
+    let stats = receiver.stats();
+    assert_eq!((stats.backoff, stats.rejected, stats.dropped), (11, 0, 8));
+    while receiver.try_recv().is_ok() {}
+
+    let (sender, _receiver) = mailbox::new_unreliable::<Chosen>(cap(1));
+    assert_eq!(
+        sender.enqueue(Chosen(0, 0)),
+        Unreliable::Outcome(Feedback::Ok)
+    );
+    assert!(sender.enqueue(Chosen(0, 1)).accepted()); // dropped by drop_newest
+    assert!(sender.enqueue(Chosen(3, 0)).accepted()); // retained
+    assert_eq!(sender.enqueue(Chosen(3, 1)), Unreliable::Rejected); // refused, returned
+    let stats = sender.stats();
+    assert_eq!((stats.backoff, stats.rejected, stats.dropped), (2, 1, 1));
+}

@@ -125,7 +125,7 @@ fn ring_wraps_many_laps_with_owned_values() {
     assert_eq!(drops.load(Ordering::Relaxed), 21);
 }
 
-/// Issue 11's batch receive over the unsafe ring: runs across the lap boundary, a claim racing
+/// The batch receive over the unsafe ring: runs across the lap boundary, a claim racing
 /// it, overflow refills between runs, close with messages everywhere; each heap-owning message
 /// is moved out exactly once and dropped exactly once.
 #[test]

@@ -119,3 +119,37 @@ fn a_loop_armed_and_sleeping_on_a_condvar_gets_every_batch() {
     producer.join().unwrap();
     assert_eq!(seen, [true; TOKENS]);
 }
+
+/// `Receiver::close` racing a notifying thread and a thread awaiting `Sender::closed()`: every
+/// accepted token is delivered before disconnection, the waiter wakes, and the receiver's
+/// drop (which drops the token queue's consumer by hand) leaves nothing behind.
+#[test]
+fn close_racing_a_notifier_and_a_closed_waiter() {
+    let (sender, mut receiver) = event_channel(4);
+    let watcher = {
+        let sender = sender.clone();
+        thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime.block_on(sender.closed());
+            sender.is_closed()
+        })
+    };
+    let notifier = thread::spawn(move || {
+        (0..4)
+            .filter(|&i| sender.notify(Token::new(i)).is_ok())
+            .collect::<Vec<_>>()
+    });
+    receiver.close();
+    let mut events = Events::with_capacity(4);
+    let mut delivered = Vec::new();
+    while receiver.recv(&mut events).is_ok() {
+        delivered.extend(events.iter().map(Token::index));
+    }
+    for accepted in notifier.join().unwrap() {
+        assert!(delivered.contains(&accepted));
+    }
+    assert!(watcher.join().unwrap());
+    drop(receiver);
+}

@@ -347,7 +347,7 @@ fn a_cancelled_async_receive_loses_nothing() {
     });
 }
 
-/// Issue 9 item 1: the async receive's future is `Send`, so it runs inside `tokio::spawn` on a
+/// The async receive's future is `Send`, so it runs inside `tokio::spawn` on a
 /// multi-thread runtime (with `&self` it held a `!Sync` receiver across the `.await`).
 #[test]
 fn async_receive_runs_inside_tokio_spawn_on_a_multi_thread_runtime() {
@@ -388,7 +388,7 @@ fn async_receive_runs_inside_tokio_spawn_on_a_multi_thread_runtime() {
     });
 }
 
-/// Issue 9 item 6 on the channel: a receive that finds tokens carried over from a partial drain
+/// On the channel, a receive that finds tokens carried over from a partial drain
 /// returns them at once (with what else is pending, within the limit), never waits or loses them.
 #[test]
 fn receives_return_carried_over_tokens_at_once() {
@@ -437,4 +437,295 @@ fn every_wait_strategy_receives_times_out_and_sees_disconnection() {
         producer.join().unwrap();
         assert_eq!(receiver.recv(&mut events), Err(RecvError), "{strategy:?}");
     }
+}
+
+/// `Receiver::close` keeps what is pending, refuses later notifies, then
+/// every receive reports disconnection; `Sender::is_closed` and `is_disconnected` follow.
+#[test]
+fn close_keeps_what_is_pending_refuses_later_notifies_then_disconnects() {
+    let (sender, mut receiver) = event_channel(8);
+    sender.notify(Token::new(5)).unwrap();
+    sender.notify(Token::new(2)).unwrap();
+    sender.notify(Token::new(5)).unwrap(); // conflated
+    receiver.close();
+    assert!(sender.is_closed());
+    assert!(receiver.is_disconnected());
+    for index in [5, 7] {
+        assert_eq!(
+            sender.notify(Token::new(index)),
+            Err(NotifyError::Closed {
+                token: Token::new(index)
+            })
+        );
+    }
+    assert_eq!(
+        sender.notify_many(&[Token::new(6), Token::new(7)]),
+        Err(NotifyError::Closed {
+            token: Token::new(6)
+        })
+    );
+    let mut events = Events::with_capacity(8);
+    receiver.recv_limit(&mut events, 1).unwrap();
+    assert_eq!(indices(&events), [5]);
+    receiver
+        .recv_timeout(&mut events, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(
+        indices(&events),
+        [2],
+        "the refused 7 and 6 are not delivered"
+    );
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+    assert_eq!(
+        receiver.try_recv(&mut events),
+        Err(TryRecvError::Disconnected)
+    );
+    assert_eq!(
+        receiver.recv_timeout(&mut events, Duration::from_secs(5)),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    receiver.close(); // again: nothing changes
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+    drop(sender);
+    assert_eq!(receiver.recv(&mut events), Err(RecvError));
+}
+
+/// Tokens a partial drain left before the close are still handed back, and the close's end
+/// counts only queue positions.
+#[test]
+fn close_keeps_carried_over_tokens() {
+    let (sender, mut receiver) = event_channel(8);
+    let mut events = Events::with_capacity(8);
+    sender
+        .notify_many(&[Token::new(0), Token::new(1), Token::new(2)])
+        .unwrap();
+    receiver.recv_limit(&mut events, 2).unwrap();
+    assert_eq!(events.drain().next(), Some(Token::new(0))); // 1 is carried over
+    receiver.close();
+    receiver.try_recv_limit(&mut events, 2).unwrap();
+    assert_eq!(indices(&events), [1, 2]);
+    assert_eq!(
+        receiver.try_recv(&mut events),
+        Err(TryRecvError::Disconnected)
+    );
+}
+
+/// `close` racing notifying threads: every notify answered `Ok` is delivered before
+/// disconnection is reported; the receive always ends.
+#[test]
+fn close_racing_notifiers_delivers_every_accepted_token() {
+    const EACH: usize = 64;
+    let mut events = Events::with_capacity(2 * EACH);
+    for round in 0..300 {
+        let (sender, mut receiver) = event_channel(2 * EACH);
+        let notifiers: Vec<_> = (0..2)
+            .map(|n| {
+                let sender = sender.clone();
+                thread::spawn(move || {
+                    (n * EACH..(n + 1) * EACH)
+                        .filter(|&i| sender.notify(Token::new(i)).is_ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        drop(sender);
+        if round % 2 == 0 {
+            thread::yield_now();
+        }
+        receiver.close();
+        let mut delivered = Vec::new();
+        while receiver.recv(&mut events).is_ok() {
+            delivered.extend(indices(&events));
+        }
+        for notifier in notifiers {
+            for accepted in notifier.join().unwrap() {
+                assert!(
+                    delivered.contains(&accepted),
+                    "round {round}: token {accepted} was accepted, never delivered"
+                );
+            }
+        }
+    }
+}
+
+/// `Sender::closed()` completes for every waiting sender, on `close` or on
+/// the receiver's drop, on a multi-thread runtime; at once when already closed.
+#[test]
+fn closed_completes_for_every_waiting_sender_on_close_or_drop() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for by_drop in [false, true] {
+            let (sender, mut receiver) = event_channel(4);
+            let watchers: Vec<_> = (0..3)
+                .map(|_| {
+                    let sender = sender.clone();
+                    tokio::spawn(async move {
+                        sender.closed().await;
+                        sender.notify(Token::new(0))
+                    })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if by_drop {
+                drop(receiver);
+            } else {
+                receiver.close();
+                // Receives still work after close; the watchers' notifies are refused.
+                let mut events = Events::with_capacity(4);
+                assert_eq!(
+                    receiver.try_recv(&mut events),
+                    Err(TryRecvError::Disconnected)
+                );
+            }
+            for watcher in watchers {
+                let refused = tokio::time::timeout(Duration::from_secs(10), watcher)
+                    .await
+                    .expect("closed() completed")
+                    .unwrap();
+                assert_eq!(
+                    refused,
+                    Err(NotifyError::Closed {
+                        token: Token::new(0)
+                    })
+                );
+            }
+            sender.closed().await; // already closed: at once
+        }
+    });
+}
+
+/// An awaiting receive is not stranded by the close's end; a stream over a
+/// closed channel ends after what was pending.
+#[test]
+fn an_async_receive_after_close_delivers_then_ends() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (sender, mut receiver) = event_channel(4);
+        sender.notify(Token::new(3)).unwrap();
+        let consumer = tokio::spawn(async move {
+            receiver.close();
+            let mut events = Events::with_capacity(4);
+            let mut seen = Vec::new();
+            while receiver.recv_async(&mut events, 4).await.is_ok() {
+                seen.extend(indices(&events));
+            }
+            seen
+        });
+        assert_eq!(consumer.await.unwrap(), [3]);
+        assert!(sender.is_closed());
+    });
+}
+
+/// flume 0.12's class: `recv_timeout(Duration::MAX)` with nothing pending neither panics
+/// (`Instant + Duration` overflows) nor returns early: it waits for the late token, and still
+/// sees disconnection.
+#[test]
+fn a_duration_max_timeout_waits_without_panicking_or_returning_early() {
+    let (sender, receiver) = event_channel(4);
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        sender.notify(Token::new(2)).unwrap();
+        thread::sleep(Duration::from_millis(30));
+    });
+    let mut events = Events::with_capacity(4);
+    let start = Instant::now();
+    receiver
+        .recv_timeout(&mut events, Duration::MAX)
+        .expect("the late token");
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    assert_eq!(indices(&events), [2]);
+    assert_eq!(
+        receiver.recv_timeout(&mut events, Duration::MAX),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    late.join().unwrap();
+}
+
+/// crossbeam #1301's class: `event_channel(usize::MAX)` (and just above the limit) panics
+/// with a message naming the limit, not an arithmetic overflow (tests build with overflow
+/// checks on).
+#[test]
+fn the_largest_capacities_panic_naming_the_limit_not_overflowing() {
+    for capacity in [usize::MAX, usize::MAX / 2 + 1, (1 << 31) + 1] {
+        let payload =
+            std::panic::catch_unwind(move || drop(event_channel(capacity))).expect_err("too large");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(
+            message.contains("a notify queue holds at most"),
+            "{message}"
+        );
+        assert!(!message.contains("overflow"), "{message}");
+    }
+}
+
+/// flume #120's class, async: a token notified just before the last sender drops is delivered
+/// before `RecvError`, for a receive awaiting in `tokio::spawn` on a multi-thread runtime.
+#[test]
+fn a_notify_just_before_the_last_drop_is_delivered_before_the_end_async() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for round in 0..1_000 {
+            let (sender, mut receiver) = event_channel(2);
+            let consumer = tokio::spawn(async move {
+                let mut events = Events::with_capacity(2);
+                let mut got = Vec::new();
+                while receiver.recv_async(&mut events, 2).await.is_ok() {
+                    got.extend(indices(&events));
+                }
+                got
+            });
+            let racer = thread::spawn(move || sender.notify(Token::new(round % 2)).unwrap());
+            let got = tokio::time::timeout(Duration::from_secs(10), consumer)
+                .await
+                .expect("the receive ended")
+                .unwrap();
+            racer.join().unwrap();
+            assert_eq!(got, [round % 2], "round {round}");
+        }
+    });
+}
+
+/// tokio #4618's class: a receive future woken by a notify and dropped before it was polled
+/// again loses nothing: the next receive gets the token. Deterministic, with a counting waker.
+#[test]
+fn a_woken_then_cancelled_receive_loses_nothing() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    struct CountWakes(AtomicUsize);
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let counter = Arc::new(CountWakes(AtomicUsize::new(0)));
+    let waker = Waker::from(Arc::clone(&counter));
+    let (sender, mut receiver) = event_channel(4);
+    let mut events = Events::with_capacity(4);
+    {
+        let mut pending = std::pin::pin!(receiver.recv_async(&mut events, 4));
+        let mut cx = Context::from_waker(&waker);
+        assert!(pending.as_mut().poll(&mut cx).is_pending());
+        sender.notify(Token::new(3)).unwrap();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "the notify woke it");
+    } // dropped without being polled again
+    receiver.try_recv(&mut events).unwrap();
+    assert_eq!(indices(&events), [3]);
 }

@@ -20,7 +20,7 @@ fn unrepresentable_capacity_panics_naming_the_limit() {
     let _ = event_queue(usize::MAX);
 }
 
-/// Issue 9 item 3: on 32-bit targets the limit is 2^28 (the ring's bytes must stay below
+/// On 32-bit targets the limit is 2^28 (the ring's bytes must stay below
 /// `isize::MAX`); one more failed inside the allocator ("capacity overflow") instead.
 #[test]
 #[should_panic(
@@ -31,7 +31,7 @@ fn unrepresentable_capacity_panics_naming_the_limit() {
     let _ = event_queue((1 << 28) + 1);
 }
 
-/// Issue 9 item 6: tokens a partial drain left are no longer pending; the next poll must carry
+/// Tokens a partial drain left are no longer pending; the next poll must carry
 /// them over (in front, counted in the limit) instead of clearing them for good.
 #[test]
 fn a_partial_drain_is_carried_over_by_the_next_poll() {

@@ -122,3 +122,33 @@ fn the_receiver_is_a_send_unpin_stream() {
     let (_sender, receiver) = event_channel(1);
     assert_stream(&receiver);
 }
+
+/// `FusedStream`, so the stream can sit in `futures::select!`:
+/// `is_terminated` turns true exactly when the stream has returned `None` (after the last
+/// sender's drop, or after `close` once the pending tokens are out).
+#[test]
+fn the_stream_is_fused_once_it_has_ended() {
+    use futures_core::FusedStream;
+    fn assert_fused<S: FusedStream>(_: &S) {}
+    for by_close in [false, true] {
+        let (sender, mut receiver) = event_channel(4);
+        assert_fused(&receiver);
+        sender.notify(Token::new(1)).unwrap();
+        if by_close {
+            receiver.close();
+        } else {
+            drop(sender.clone());
+        }
+        assert!(!receiver.is_terminated());
+        assert_eq!(poll_once(&mut receiver), Poll::Ready(Some(Token::new(1))));
+        assert!(!receiver.is_terminated());
+        if !by_close {
+            assert!(poll_once(&mut receiver).is_pending());
+            drop(sender);
+        }
+        assert_eq!(poll_once(&mut receiver), Poll::Ready(None));
+        assert!(receiver.is_terminated());
+        assert_eq!(poll_once(&mut receiver), Poll::Ready(None));
+        assert!(receiver.is_terminated());
+    }
+}

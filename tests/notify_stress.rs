@@ -1,7 +1,8 @@
 //! Stress: real threads, checked invariants. Producers write the latest value into per-token,
 //! per-producer slots with Relaxed stores and notify; the consumer must never see a token twice
 //! in one delivery, never see a slot go backwards, and must end having seen every slot's final
-//! value. That last check is SPEC 1.2's publication guarantee (conflated notifies included)
+//! value. That last check is the publication guarantee (a delivery shows what the producer wrote
+//! before notifying, conflated notifies included)
 //! and its no-loss rule at once: the consumer only reads slots of delivered tokens.
 #![cfg(not(loom))]
 

@@ -197,6 +197,17 @@ impl Events {
         }
     }
 
+    /// How many tokens a partial drain left for the next poll to keep (they count toward its
+    /// limit); 0 if the next poll starts empty.
+    #[inline]
+    pub(crate) fn carried_over(&self) -> usize {
+        if self.carry_over {
+            self.tokens.len()
+        } else {
+            0
+        }
+    }
+
     /// Appends one token; used by the queues while they fill the buffer.
     #[inline]
     pub(crate) fn push(&mut self, token: Token) {

@@ -23,6 +23,24 @@
 //! The consumer's position is its own (no atomic): it never CASes, and producers learn that a
 //! slot is free from the slot's stamp alone.
 //!
+//! **Waiting for room.** The consumer publishes its position after every pop (for producers'
+//! `len`) with a swap on a word of its own line, and that swap doubles as the wake-up check for
+//! producers waiting for room: a producer that found the queue full enters the [`WaitList`],
+//! sets `ROOM_WANTED` in the published head with an RMW, and only then looks for room again.
+//! The two RMWs meet in the word's single modification order: either the consumer's swap comes
+//! first, and the producer's RMW acquires it, so its second look sees the freed slot; or the
+//! producer's comes first, and the swap returns `ROOM_WANTED` and wakes the first waiter. No
+//! fence, so loom checks it exactly; a producer that never waits costs the consumer nothing
+//! but the swap, on a line no producer writes.
+//!
+//! ```text
+//!   producer (send)                              consumer (pop)
+//!   push: Full                                   take the value; stamp = free (Release)
+//!   enter the wait list; head |= ROOM_WANTED ─┐  seen = head.swap(new head)
+//!   push again: room? done (leave the list)   └─ seen & ROOM_WANTED: wake the first waiter,
+//!   else sleep until woken, then push again         re-set the bit if others still wait
+//! ```
+//!
 //! **Positions wrap** within the tail word's position bits: 2<sup>61</sup> positions on 64-bit
 //! targets, but only 2<sup>29</sup> on 32-bit ones, which a busy mailbox passes in seconds. So
 //! every position and stamp is computed modulo that range ([`wrap`]): laps are powers of two
@@ -39,7 +57,8 @@ use std::mem::MaybeUninit;
 use crossbeam_utils::{Backoff, CachePadded};
 
 use super::alloc;
-use super::waiter::{position_of, CLOSED, POSITION_MASK, POSITION_SHIFT};
+use super::wait::wait_list::{Ticket, Turn, WaitList};
+use super::wait::waiter::{position_of, CLOSED, POSITION_MASK, POSITION_SHIFT};
 use crate::sync::{cell::UnsafeCell, AtomicUsize, Ordering};
 
 struct Slot<T> {
@@ -56,6 +75,11 @@ pub(crate) enum PushError<T> {
     /// The consumer is gone.
     Closed(T),
 }
+
+/// Published-head bit: a producer waits for room (the `room` list is not empty, or is being
+/// emptied by the consumer right now). The top bit: positions never reach it (they wrap
+/// within `POSITION_MASK`), so the consumer publishes its position as it is, unshifted.
+const ROOM_WANTED: usize = 1 << (usize::BITS - 1);
 
 /// The largest `ready` capacity: positions (lap + index, with laps a power of two above the
 /// capacity) must leave room in the tail word's position bits for many laps.
@@ -84,9 +108,11 @@ pub(crate) struct ReadyQueue<T> {
     one_lap: usize,
     /// Claimed positions above `POSITION_SHIFT`, plus the waiter's flag bits.
     tail: CachePadded<AtomicUsize>,
-    /// The consumer's position as it publishes it for producers' [`len`](Self::len_for_producers):
-    /// written by the consumer only (a plain store on its own line), read only by that count.
-    head: CachePadded<AtomicUsize>,
+    /// The consumer's position as it publishes it, plus `ROOM_WANTED`: swapped by the consumer after each pop, on its own line; producers read
+    /// it for [`len`](Self::len_for_producers) and set the bit when they wait for room.
+    published_head: CachePadded<AtomicUsize>,
+    /// Producers waiting for room, first come first served.
+    room: WaitList,
 }
 
 // SAFETY: values move between threads through the queue (hence `T: Send`); every slot access
@@ -125,7 +151,8 @@ impl<T> ReadyQueue<T> {
             slots,
             one_lap,
             tail: CachePadded::new(AtomicUsize::new(0)),
-            head: CachePadded::new(AtomicUsize::new(0)),
+            published_head: CachePadded::new(AtomicUsize::new(0)),
+            room: WaitList::new(),
         };
         (
             queue,
@@ -219,7 +246,7 @@ impl<T> ReadyQueue<T> {
         let value = take_from(&self.slots[position & (one_lap - 1)], position, one_lap)?;
         let next = advance(position, one_lap, len);
         head.position.set(next);
-        self.publish_head(next);
+        self.publish_head(next, 1);
         Some(value)
     }
 
@@ -264,7 +291,7 @@ impl<T> ReadyQueue<T> {
             taken += published;
             position = self.next(position + published - 1);
             head.position.set(position);
-            self.publish_head(position);
+            self.publish_head(position, published);
             if published < room {
                 break;
             }
@@ -272,13 +299,88 @@ impl<T> ReadyQueue<T> {
         taken
     }
 
-    /// Publishes the consumer's position for [`len_for_producers`](Self::len_for_producers).
+    /// Publishes the consumer's position after it freed `freed` slots, and wakes as many
+    /// producers waiting for room.
     #[inline(always)]
-    fn publish_head(&self, position: usize) {
-        // Release: a producer that reads this position then reads the tail word sees every
-        // claim up to it (the claims happened before the pops that passed them), so its count
-        // is never negative.
-        self.head.store(position, Ordering::Release);
+    fn publish_head(&self, position: usize, freed: usize) {
+        // AcqRel. Release: a producer whose room announcement reads this swap sees the stamps
+        // freed before it, and one that reads this position for `len` then reads the tail
+        // word sees every claim up to it (never a negative count). Acquire: an announcement
+        // read here carries its wait-list entry (also ordered by the list's lock).
+        let seen = self.published_head.swap(position, Ordering::AcqRel);
+        if seen & ROOM_WANTED != 0 {
+            self.room_made(freed);
+        }
+    }
+
+    /// Wakes the first `n` producers waiting for room; the swap that brought us here cleared
+    /// `ROOM_WANTED`, so it is set again (under the list's lock) if others still wait.
+    #[cold]
+    #[inline(never)]
+    fn room_made(&self, n: usize) {
+        self.room.wake_first(n, || self.announce_room_wanted());
+    }
+
+    /// Sets `ROOM_WANTED`; called under the wait list's lock only.
+    fn announce_room_wanted(&self) {
+        // AcqRel. Acquire: reads the consumer's latest swap, and with it every slot freed
+        // before it, so the caller's next look for room sees them. Release: keeps the word a
+        // release sequence for `len_for_producers`.
+        self.published_head.fetch_or(ROOM_WANTED, Ordering::AcqRel);
+    }
+
+    /// Enters the calling thread among the producers waiting for room, and announces it.
+    /// Look for room once more afterwards (a slot freed before the announcement does not
+    /// wake anyone), then park until [`is_waiting_for_room`](Self::is_waiting_for_room) is
+    /// false.
+    pub(crate) fn wait_for_room_as_thread(&self, turn: Turn) -> Ticket {
+        self.room.enter_thread(turn, || self.announce_room_wanted())
+    }
+
+    /// [`wait_for_room_as_thread`](Self::wait_for_room_as_thread) for a task: enters it, or
+    /// refreshes the waker of `ticket` if that is still waiting.
+    pub(crate) fn wait_for_room_as_task(
+        &self,
+        ticket: Option<Ticket>,
+        waker: &std::task::Waker,
+        turn: Turn,
+    ) -> Ticket {
+        self.room
+            .enter_task(ticket, waker, turn, || self.announce_room_wanted())
+    }
+
+    /// Whether `ticket` still waits (has not been woken).
+    pub(crate) fn is_waiting_for_room(&self, ticket: Ticket) -> bool {
+        self.room.contains(ticket)
+    }
+
+    /// Takes `ticket` out of the wait for room: its producer found room by itself (if it was
+    /// woken meanwhile, it used the room it was woken for).
+    pub(crate) fn leave_wait_for_room(&self, ticket: Ticket) {
+        self.room.withdraw(ticket);
+    }
+
+    /// Takes `ticket` out of the wait for room without using any (a timeout, a dropped
+    /// future). If it had been woken already, the wake-up is passed to the next waiter: the
+    /// slot it stood for may be free and nobody else told.
+    pub(crate) fn give_up_wait_for_room(&self, ticket: Ticket) {
+        if !self.room.withdraw(ticket) {
+            self.room_made(1);
+        }
+    }
+
+    /// Wakes every producer waiting for room or for what decides it besides the slots (the
+    /// mailbox's overflow emptied, or the queue closed). Reads the bit with an RMW, so a
+    /// waiter that announced after it sees whatever the caller changed before it.
+    pub(crate) fn wake_everyone_waiting_for_room(&self) {
+        // AcqRel: Release publishes the caller's change (overflow emptied, CLOSED) to an
+        // announcement that reads this RMW; Acquire pairs with an announcement before it.
+        let seen = self
+            .published_head
+            .fetch_and(!ROOM_WANTED, Ordering::AcqRel);
+        if seen & ROOM_WANTED != 0 {
+            self.room.wake_all();
+        }
     }
 
     /// Whether the position `distance` past the consumer's head (at most half the capacity)
@@ -325,7 +427,7 @@ impl<T> ReadyQueue<T> {
     /// snapshot; never above the capacity.
     pub(crate) fn len_for_producers(&self) -> usize {
         // Acquire: pairs with `publish_head`; the tail read below is then at or past it.
-        let head = self.head.load(Ordering::Acquire);
+        let head = self.published_head.load(Ordering::Acquire) & !ROOM_WANTED;
         // Relaxed: ordered after the Acquire above; a later tail only makes the count fresher.
         let tail = position_of(self.tail.load(Ordering::Relaxed));
         self.distance(head, tail)
@@ -500,7 +602,7 @@ mod tests {
         let lap = queue.one_lap;
         let start = (POSITION_MASK + 1 - before_wrap * lap) & !(lap - 1);
         queue.tail.store(start << POSITION_SHIFT, Ordering::Relaxed);
-        queue.head.store(start, Ordering::Relaxed);
+        queue.published_head.store(start, Ordering::Relaxed);
         head.position.set(start);
         for (index, slot) in queue.slots.iter().enumerate() {
             slot.stamp.store(start + index, Ordering::Relaxed);
@@ -556,8 +658,8 @@ mod tests {
 
     #[test]
     fn positions_and_stamps_wrap_together_at_the_end_of_the_tail_words_range() {
-        // Issue 9 item 3: full-width stamps against positions wrapped in the tail word made
-        // push spin forever at the wrap (2^28 messages on 32-bit targets). Here the queue
+        // Full-width stamps against positions wrapped in the tail word would make push spin
+        // forever at the wrap (2^28 messages on 32-bit targets). Here the queue
         // starts two laps before the wrap, on every pointer width.
         // Capacity 64 takes minutes under miri; the small ones cover the same arithmetic.
         let capacities: &[usize] = if cfg!(miri) { &[1, 3] } else { &[1, 3, 4, 64] };
@@ -659,7 +761,7 @@ mod tests {
         for value in 0..2u8 {
             queue.push(value).ok().unwrap();
         }
-        let stale = queue.head.load(Ordering::Relaxed);
+        let stale = queue.published_head.load(Ordering::Relaxed);
         let mut out = Vec::new();
         queue.pop_many(&head, &mut out, 2);
         for value in 0..2u8 {
@@ -667,7 +769,7 @@ mod tests {
         }
         queue.pop_many(&head, &mut out, 1);
         // A reader holding the head from two pops ago and the current tail: 4 - 0, capped.
-        queue.head.store(stale, Ordering::Relaxed);
+        queue.published_head.store(stale, Ordering::Relaxed);
         assert_eq!(queue.len_for_producers(), 2);
     }
 

@@ -47,7 +47,7 @@ use crossbeam_utils::CachePadded;
 use super::alloc;
 use super::events::Events;
 use super::token::Token;
-use super::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK, SLEEPING};
+use super::wait::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK, SLEEPING};
 use super::wake_hook::{self, WakeHook};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 

@@ -59,11 +59,11 @@
 //! | the claim's `fetch_add` | AcqRel | unchanged from the plain queue (slot reuse); also acquires `arm`'s Release |
 //! | the waker's `fetch_and(!ARMED)` | Acquire | reads `arm`'s Release (through the tail's release sequence) before calling `wake` |
 
-use super::waiter::{position_of, SLEEPING};
+use super::wait::waiter::{position_of, SLEEPING};
 use crate::sync::{AtomicUsize, Ordering};
 
 /// Tail-word bit: the loop armed the hook. The waiter's SLEEPING bit: a queue either has a
-/// hook (its consumer sleeps elsewhere) or parks/awaits through its [`Waiter`](super::waiter::Waiter),
+/// hook (its consumer sleeps elsewhere) or parks/awaits through its [`Waiter`](super::wait::waiter::Waiter),
 /// never both.
 pub(crate) const ARMED: usize = SLEEPING;
 

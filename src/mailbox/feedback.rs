@@ -17,7 +17,7 @@
 ///
 /// let (sender, receiver) = mailbox::new::<Job>(NonZeroUsize::new(1).unwrap());
 /// assert_eq!(sender.enqueue(Job(1)), Feedback::Ok);
-/// assert_eq!(sender.enqueue(Job(2)), Feedback::Backoff); // ready full: spilled
+/// assert_eq!(sender.enqueue(Job(2)), Feedback::Backoff); // ready full: handed to the policy
 /// drop(receiver);
 /// assert_eq!(sender.enqueue(Job(3)), Feedback::Closed);
 /// ```
@@ -26,14 +26,48 @@ pub enum Feedback {
     /// Accepted into the ready queue.
     Ok,
     /// `ready` was full, or overflow already held messages (which a newcomer must not
-    /// overtake): the message type's policy handled the message. A hint to slow down.
+    /// overtake): the message was **handed to the message type's policy**, which may have
+    /// retained it, merged it into a retained message, let it replace an older one, or
+    /// dropped it ([`policies::drop_newest`] drops every such newcomer, and
+    /// [`policies::drop_oldest`] may evict it later). A hint to slow down, not a promise of
+    /// delivery: `Backoff` says only that the policy ran.
+    ///
+    /// A sender that must know when its message is refused uses an
+    /// [`UnreliablePolicy`](crate::mailbox::UnreliablePolicy): a policy that returns `false`
+    /// makes the enqueue answer [`Unreliable::Rejected`], counted in
+    /// [`Stats::rejected`](crate::mailbox::Stats::rejected).
+    ///
+    /// [`policies::drop_newest`]: crate::mailbox::policies::drop_newest
+    /// [`policies::drop_oldest`]: crate::mailbox::policies::drop_oldest
+    ///
+    /// ```
+    /// use std::collections::VecDeque;
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies, Feedback, Policy};
+    ///
+    /// struct Tick(u32);
+    /// impl Policy for Tick {
+    ///     type Overflow = VecDeque<Tick>;
+    ///     fn handle(overflow: &mut VecDeque<Tick>, tick: Tick) {
+    ///         policies::drop_newest(overflow, tick);
+    ///     }
+    /// }
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Tick>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.enqueue(Tick(1)), Feedback::Ok);
+    /// assert_eq!(sender.enqueue(Tick(2)), Feedback::Backoff); // handed over, and dropped
+    /// assert!(matches!(receiver.try_recv(), Ok(Tick(1))));
+    /// assert!(receiver.try_recv().is_err()); // Tick(2) is gone
+    /// ```
     Backoff,
     /// The receiver is gone; the message was dropped.
     Closed,
 }
 
 impl Feedback {
-    /// Whether the mailbox took the message (`Ok` or `Backoff`).
+    /// Whether the mailbox took the message (`Ok` or `Backoff`). For `Backoff` that means the
+    /// policy got it, not that it will be delivered: the policy may have dropped it (see
+    /// [`Feedback::Backoff`]).
     ///
     /// ```
     /// use conflux::mailbox::Feedback;
@@ -48,7 +82,8 @@ impl Feedback {
 }
 
 /// The outcome of an operation that may also be refused (an [`UnreliablePolicy`] returning
-/// `false`).
+/// `false`). Where a reliable mailbox answers `Backoff` whatever its policy did, this one
+/// tells a refusal apart: `Rejected` means the message was dropped.
 ///
 /// [`UnreliablePolicy`]: crate::mailbox::UnreliablePolicy
 ///

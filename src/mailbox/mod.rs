@@ -27,7 +27,8 @@
 //! * **Async receives never wait for a sender's policy**: a receive that finds only a sender
 //!   holding the overflow lock returns `Pending` and is woken when the sender lets go.
 //! * **Disconnect**: when every [`Sender`] is gone, the receiver gets everything buffered, then
-//!   `None` / [`TryRecvError::Disconnected`].
+//!   `None` / [`TryRecvError::Disconnected`]. A [`WeakSender`] does not count: it upgrades to a
+//!   `Sender` only while one still exists.
 //!
 //! ```
 //! use std::collections::VecDeque;
@@ -60,7 +61,6 @@
 //! assert!(matches!(receiver.try_recv(), Ok(Msg::State { key: 0, v: 2 })));
 //! ```
 
-mod close_signal;
 mod error;
 mod feedback;
 pub mod mode;
@@ -70,15 +70,17 @@ mod receiver;
 mod sender;
 mod shared;
 mod stats;
+mod weak_sender;
 
 use std::num::NonZeroUsize;
 
-pub use error::{RecvTimeoutError, TryRecvError};
+pub use error::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use feedback::{Feedback, Unreliable};
 pub use policy::{Overflow, Policy, UnreliablePolicy};
 pub use receiver::{Receiver, UnreliableReceiver};
 pub use sender::{Sender, UnreliableSender};
 pub use stats::Stats;
+pub use weak_sender::{WeakSender, WeakUnreliableSender};
 
 use crate::sync::Arc;
 

@@ -1,13 +1,14 @@
 //! The two flavours of mailbox, as a sealed type parameter of [`Sender`] and [`Receiver`]:
-//! [`Reliable`] for [`Policy`] message types, [`Unreliable`] for [`UnreliablePolicy`] ones.
+//! [`ReliableMode`] for [`Policy`] message types, [`UnreliableMode`] for [`UnreliablePolicy`] ones
+//! (named apart from [`Unreliable`](crate::Unreliable), the feedback wrapper).
 //!
 //! [`Sender`]: crate::mailbox::Sender
 //! [`Receiver`]: crate::mailbox::Receiver
 
 use super::{Overflow, Policy, UnreliablePolicy};
 
-/// How a mailbox flavour runs its message type's policy. Sealed: implemented by [`Reliable`]
-/// and [`Unreliable`] only.
+/// How a mailbox flavour runs its message type's policy. Sealed: implemented by
+/// [`ReliableMode`] and [`UnreliableMode`] only.
 pub trait Mode<T>: sealed::Sealed + 'static {
     /// Where the policy retains messages.
     type Overflow: Overflow<T>;
@@ -17,14 +18,14 @@ pub trait Mode<T>: sealed::Sealed + 'static {
 
 /// The flavour of [`mailbox::new`](crate::mailbox::new): the policy always handles the message.
 #[derive(Debug)]
-pub enum Reliable {}
+pub enum ReliableMode {}
 
 /// The flavour of [`mailbox::new_unreliable`](crate::mailbox::new_unreliable): the policy may
 /// reject a message.
 #[derive(Debug)]
-pub enum Unreliable {}
+pub enum UnreliableMode {}
 
-impl<T: Policy> Mode<T> for Reliable {
+impl<T: Policy> Mode<T> for ReliableMode {
     type Overflow = T::Overflow;
     fn handle(overflow: &mut T::Overflow, message: T) -> bool {
         T::handle(overflow, message);
@@ -32,7 +33,7 @@ impl<T: Policy> Mode<T> for Reliable {
     }
 }
 
-impl<T: UnreliablePolicy> Mode<T> for Unreliable {
+impl<T: UnreliablePolicy> Mode<T> for UnreliableMode {
     type Overflow = <T as UnreliablePolicy>::Overflow;
     fn handle(overflow: &mut Self::Overflow, message: T) -> bool {
         <T as UnreliablePolicy>::handle(overflow, message)
@@ -41,6 +42,6 @@ impl<T: UnreliablePolicy> Mode<T> for Unreliable {
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for super::Reliable {}
-    impl Sealed for super::Unreliable {}
+    impl Sealed for super::ReliableMode {}
+    impl Sealed for super::UnreliableMode {}
 }

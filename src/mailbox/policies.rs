@@ -15,6 +15,13 @@
 //! | [`capped`] | everything up to `max` retained messages **of every kind**; beyond that the newcomer is refused (`false`) |
 //! | [`capped_where`] | up to `max` retained messages of the newcomer's kind; beyond that the newcomer is refused (`false`); other kinds never count |
 //!
+//! **What the sender sees.** In a [`Policy`] every handled message is answered
+//! [`Feedback::Backoff`](crate::Feedback::Backoff), also when a building block dropped it
+//! ([`drop_newest`]'s newcomer, [`drop_oldest`]'s evicted, a refusal of [`capped`] whose
+//! result the policy ignores). To tell the sender, return the refusal from an
+//! [`UnreliablePolicy`]: the enqueue answers [`Unreliable::Rejected`](crate::Unreliable::Rejected)
+//! and [`Stats::rejected`](crate::mailbox::Stats::rejected) counts it.
+//!
 //! **Only retained overflow is ever evicted; `ready` never is.** A policy runs only for a
 //! message that could not go straight to `ready`, and it sees only the overflow: messages
 //! already in `ready` (up to the mailbox's capacity) are delivered whatever the policy does.
@@ -68,9 +75,59 @@
 //! [`conflux::notify`](crate::notify) queue. Each poll then reads the newest value, never a
 //! stale one that was waiting in `ready`.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use super::{Policy, UnreliablePolicy};
+
+/// What the building blocks below discarded, for [`Stats::dropped`](super::Stats::dropped).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Discarded {
+    /// Messages dropped without a say of the policy's caller: `drop_newest`'s newcomer,
+    /// `drop_oldest(_where)`'s evictions.
+    pub(crate) dropped: u64,
+    /// Newcomers `capped(_where)` refused (and dropped); the policy may report one as its
+    /// rejection.
+    pub(crate) refused: u64,
+}
+
+thread_local! {
+    /// The building blocks only see the overflow, not the mailbox: they count here, on the
+    /// thread that runs them, and the mailbox collects the count around its policy call
+    /// ([`counting_discards`]), under its overflow lock. Outside a mailbox the count is
+    /// never collected, and never attributed to one.
+    static DISCARDED: Cell<Discarded> = const {
+        Cell::new(Discarded { dropped: 0, refused: 0 })
+    };
+}
+
+fn note_dropped(count: usize) {
+    if count > 0 {
+        DISCARDED.with(|discarded| {
+            let mut now = discarded.get();
+            now.dropped += count as u64;
+            discarded.set(now);
+        });
+    }
+}
+
+fn note_refused() {
+    DISCARDED.with(|discarded| {
+        let mut now = discarded.get();
+        now.refused += 1;
+        discarded.set(now);
+    });
+}
+
+/// Runs `policy` and returns what the building blocks it called discarded meanwhile. Saves and
+/// restores the thread's count around it, so a policy that (against the advice) enqueues into
+/// another mailbox is counted apart from that mailbox's own policy.
+pub(crate) fn counting_discards<R>(policy: impl FnOnce() -> R) -> (R, Discarded) {
+    let outer = DISCARDED.with(|discarded| discarded.replace(Discarded::default()));
+    let result = policy();
+    let mine = DISCARDED.with(|discarded| discarded.replace(outer));
+    (result, mine)
+}
 
 /// Keeps every message: the overflow grows as needed.
 ///
@@ -87,7 +144,9 @@ pub fn spill<T>(overflow: &mut VecDeque<T>, message: T) {
     overflow.push_back(message);
 }
 
-/// Keeps what is retained and drops the newcomer.
+/// Keeps what is retained and drops the newcomer. The sender's enqueue still answers
+/// [`Feedback::Backoff`](crate::Feedback::Backoff); for a refusal the sender sees, use
+/// [`capped`] in an [`UnreliablePolicy`] (with `max` the overflow's bound).
 ///
 /// ```
 /// use std::collections::VecDeque;
@@ -99,6 +158,7 @@ pub fn spill<T>(overflow: &mut VecDeque<T>, message: T) {
 /// ```
 pub fn drop_newest<T>(overflow: &mut VecDeque<T>, message: T) {
     let _ = overflow;
+    note_dropped(1);
     drop(message);
 }
 
@@ -120,6 +180,7 @@ pub fn drop_newest<T>(overflow: &mut VecDeque<T>, message: T) {
 /// ```
 pub fn drop_oldest<T>(overflow: &mut VecDeque<T>, message: T, max: usize) {
     overflow.push_back(message);
+    note_dropped(overflow.len().saturating_sub(max));
     while overflow.len() > max {
         overflow.pop_front();
     }
@@ -169,6 +230,7 @@ pub fn drop_oldest_where<T>(
     if excess == 0 {
         return;
     }
+    note_dropped(excess);
     // Front to back, so the first `excess` matches are the oldest of the kind.
     overflow.retain(|retained| {
         if excess > 0 && same_kind(retained) {
@@ -217,6 +279,7 @@ pub fn capped_where<T>(
             .count()
             == max;
     if full {
+        note_refused();
         drop(message);
         false
     } else {
@@ -303,6 +366,7 @@ pub fn capped<T>(overflow: &mut VecDeque<T>, message: T, max: usize) -> bool {
         overflow.push_back(message);
         true
     } else {
+        note_refused();
         false
     }
 }

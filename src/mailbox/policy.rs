@@ -59,6 +59,12 @@ impl<T> Overflow<T> for VecDeque<T> {
 /// drop it. The ready-made building blocks in [`policies`](crate::mailbox::policies) cover the
 /// common cases.
 ///
+/// **The sender is not told which.** Every message a `Policy` handles is answered
+/// [`Feedback::Backoff`](crate::Feedback::Backoff), whether it was retained or dropped. When a
+/// sender must know that its message was refused, implement [`UnreliablePolicy`] instead: its
+/// `false` answers [`Unreliable::Rejected`](crate::Unreliable::Rejected) and is counted in
+/// [`Stats::rejected`](crate::mailbox::Stats::rejected).
+///
 /// **Do not enqueue into the same mailbox from `handle`**: the overflow lock is not re-entrant,
 /// so that call would deadlock (or panic, depending on the platform's mutex). A policy that
 /// panics is safe: the panic reaches the sender, the message is dropped once, and the mailbox

@@ -10,7 +10,7 @@ use super::mode::{self, Mode};
 use super::shared::Shared;
 use super::{RecvTimeoutError, Stats, TryRecvError};
 use crate::core::ready_queue::ReadyHead;
-use crate::core::spin_policy::WaitState;
+use crate::core::wait::adaptive::WaitState;
 use crate::sync::Arc;
 use crate::WaitStrategy;
 
@@ -40,15 +40,17 @@ use crate::WaitStrategy;
 /// }
 /// assert_eq!(expected, 100);
 /// ```
-pub struct Receiver<T, M: Mode<T> = mode::Reliable> {
+pub struct Receiver<T, M: Mode<T> = mode::ReliableMode> {
     shared: Arc<Shared<T, M>>,
     head: ReadyHead,
     wait: WaitState,
+    /// The `Stream` returned `None` (for `FusedStream::is_terminated`).
+    terminated: bool,
 }
 
 /// The receiver of a mailbox whose policy may reject messages (from
 /// [`mailbox::new_unreliable`](super::new_unreliable)).
-pub type UnreliableReceiver<T> = Receiver<T, mode::Unreliable>;
+pub type UnreliableReceiver<T> = Receiver<T, mode::UnreliableMode>;
 
 impl<T, M: Mode<T>> Receiver<T, M> {
     pub(crate) fn new(shared: Arc<Shared<T, M>>, head: ReadyHead) -> Receiver<T, M> {
@@ -56,6 +58,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
             shared,
             head,
             wait: WaitState::new(),
+            terminated: false,
         }
     }
 
@@ -97,6 +100,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// let _ = sender.enqueue(Spill(7));
     /// assert_eq!(receiver.poll_recv(&mut cx), Poll::Ready(Some(Spill(7))));
     /// ```
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.shared.poll_recv(&self.head, cx)
     }
@@ -127,6 +131,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// let _ = sender.enqueue(Spill(1));
     /// assert_eq!(receiver.try_recv(), Ok(Spill(1)));
     /// ```
+    #[inline]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.shared.try_recv(&self.head)
     }
@@ -147,6 +152,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
     /// assert_eq!(receiver.recv_blocking(), Some(Spill(5)));
     /// assert_eq!(receiver.recv_blocking(), None);
     /// ```
+    #[inline]
     pub fn recv_blocking(&mut self) -> Option<T> {
         self.shared.recv_blocking(&self.head, &self.wait, None).ok()
     }
@@ -297,7 +303,7 @@ impl<T, M: Mode<T>> Receiver<T, M> {
         buffer: &mut Vec<T>,
         limit: usize,
     ) -> Result<usize, TryRecvError> {
-        self.shared.try_recv_many(&self.head, buffer, limit, true)
+        self.shared.try_recv_many(&self.head, buffer, limit)
     }
 
     /// An iterator over the messages buffered now: each `next` is a
@@ -429,9 +435,48 @@ impl<T, M: Mode<T>> Receiver<T, M> {
 impl<T, M: Mode<T>> futures_core::Stream for Receiver<T, M> {
     type Item = T;
 
-    /// Same as [`Receiver::poll_recv`]: ends once every sender is gone and nothing is buffered.
+    /// Same as [`Receiver::poll_recv`]: ends once every sender is gone (or
+    /// [`close`](Receiver::close) was called) and nothing is buffered, and keeps returning
+    /// `None` after that.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().poll_recv(cx)
+        let this = self.get_mut();
+        let next = this.poll_recv(cx);
+        if let Poll::Ready(None) = next {
+            this.terminated = true;
+        }
+        next
+    }
+}
+
+/// The stream is fused: once it has returned `None`, [`is_terminated`] is true (and polling
+/// it again keeps returning `None`), so it can sit in a `futures::select!` loop.
+///
+/// [`is_terminated`]: futures_core::FusedStream::is_terminated
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use std::pin::Pin;
+/// use futures_core::{FusedStream, Stream};
+/// use conflux::mailbox::{self, policies::Spill};
+///
+/// // `StreamExt::next` from futures or tokio-stream does the same.
+/// async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+///     std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+/// }
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(2).unwrap());
+/// let _ = sender.enqueue(Spill(1));
+/// drop(sender);
+/// assert_eq!(next(&mut receiver).await, Some(Spill(1)));
+/// assert_eq!(next(&mut receiver).await, None);
+/// assert!(receiver.is_terminated());
+/// # });
+/// ```
+impl<T, M: Mode<T>> futures_core::FusedStream for Receiver<T, M> {
+    fn is_terminated(&self) -> bool {
+        self.terminated
     }
 }
 

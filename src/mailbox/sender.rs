@@ -1,10 +1,14 @@
 //! [`Sender`] (and [`UnreliableSender`]): the enqueuing handles.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use super::mode::{self, Mode};
 use super::shared::{Outcome, Shared};
-use super::{Feedback, Policy, Stats, Unreliable, UnreliablePolicy};
+use super::{
+    Feedback, Policy, SendError, SendTimeoutError, Stats, TrySendError, Unreliable,
+    UnreliablePolicy, WeakSender,
+};
 use crate::sync::Arc;
 
 /// Enqueues messages into a mailbox; never blocks. Clone it for every producer: it is `Send +
@@ -12,7 +16,7 @@ use crate::sync::Arc;
 /// then sees the end.
 ///
 /// `Sender<T>` is the reliable flavour (from [`mailbox::new`](super::new));
-/// [`UnreliableSender<T>`] is `Sender<T, mode::Unreliable>`.
+/// [`UnreliableSender<T>`] is `Sender<T, mode::UnreliableMode>`.
 ///
 /// ```
 /// use std::num::NonZeroUsize;
@@ -30,13 +34,13 @@ use crate::sync::Arc;
 /// }
 /// assert_eq!(receiver.len(), 4);
 /// ```
-pub struct Sender<T, M: Mode<T> = mode::Reliable> {
+pub struct Sender<T, M: Mode<T> = mode::ReliableMode> {
     shared: Arc<Shared<T, M>>,
 }
 
 /// The sender of a mailbox whose policy may reject messages (from
 /// [`mailbox::new_unreliable`](super::new_unreliable)).
-pub type UnreliableSender<T> = Sender<T, mode::Unreliable>;
+pub type UnreliableSender<T> = Sender<T, mode::UnreliableMode>;
 
 impl<T, M: Mode<T>> Sender<T, M> {
     pub(crate) fn new(shared: Arc<Shared<T, M>>) -> Sender<T, M> {
@@ -81,7 +85,7 @@ impl<T, M: Mode<T>> Sender<T, M> {
     /// assert_eq!(sender.stats().backoff, 0);
     /// ```
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.shared.stats_for_sender()
     }
 
     /// How many messages are queued, `ready` plus retained overflow, as a sender sees them: a
@@ -161,16 +165,157 @@ impl<T, M: Mode<T>> Sender<T, M> {
     pub async fn closed(&self) {
         self.shared.close_signal().wait().await;
     }
+
+    /// A [`WeakSender`] for this mailbox: it does not count as a sender (the receiver sees
+    /// disconnection once every `Sender` is gone) and [`upgrade`](WeakSender::upgrade)s back
+    /// to a `Sender` while one still exists. From an [`UnreliableSender`] it is a
+    /// [`WeakUnreliableSender`](super::WeakUnreliableSender).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, TryRecvError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// let weak = sender.downgrade();
+    /// drop(sender);
+    /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T, M> {
+        WeakSender::new(Arc::clone(&self.shared))
+    }
 }
 
-impl<T: Policy> Sender<T, mode::Reliable> {
+/// Backpressure: sends that wait for room in `ready` instead of handing the message to the
+/// policy.
+impl<T, M: Mode<T>> Sender<T, M> {
+    /// Sends `message`, waiting (without blocking the thread) while `ready` is full or
+    /// overflow retains messages; the message goes into `ready` and never to the policy.
+    ///
+    /// This is the send to `.await` when a full mailbox should slow the sender down (tokio's
+    /// `Sender::send`). It never overtakes messages retained in overflow, so one sender's
+    /// messages arrive in order whether it mixes `send` and [`enqueue`](Sender::enqueue) or
+    /// not. Waiting senders are woken first come, first served, one per slot the receiver
+    /// frees. Works on any executor.
+    ///
+    /// Cancel-safe in the sense that matters: dropping the future (a lost `select!` branch)
+    /// drops the message unsent and passes any wake-up it had received to the next waiter.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message if the receiver is gone or closed the mailbox, also
+    /// while this send was waiting.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// # rt.block_on(async {
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u32>>(NonZeroUsize::new(2).unwrap());
+    /// let producer = tokio::spawn(async move {
+    ///     for i in 0..100 {
+    ///         sender.send(Spill(i)).await.unwrap(); // waits while the mailbox is full
+    ///     }
+    /// });
+    /// for i in 0..100 {
+    ///     assert_eq!(receiver.recv().await, Some(Spill(i)));
+    /// }
+    /// producer.await.unwrap();
+    /// # });
+    /// ```
+    pub async fn send(&self, message: T) -> Result<(), SendError<T>> {
+        self.shared.send(message).await
+    }
+
+    /// Sends `message`, blocking the thread while `ready` is full or overflow retains
+    /// messages (a short spin first, then it parks); never hands it to the policy. As
+    /// [`send`](Sender::send), for threads.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message if the receiver is gone or closed the mailbox.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u32>>(NonZeroUsize::new(4).unwrap());
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..1000 {
+    ///         sender.send_blocking(Spill(i)).unwrap();
+    ///     }
+    /// });
+    /// for i in 0..1000 {
+    ///     assert_eq!(receiver.recv_blocking(), Some(Spill(i)));
+    /// }
+    /// producer.join().unwrap();
+    /// ```
+    pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
+        self.shared
+            .send_blocking(message, None)
+            .map_err(|error| SendError(error.into_inner()))
+    }
+
+    /// [`send_blocking`](Sender::send_blocking) that gives up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] with the message if no room appeared in time,
+    /// [`SendTimeoutError::Closed`] if the receiver is gone or closed the mailbox.
+    ///
+    /// ```
+    /// use std::{num::NonZeroUsize, time::Duration};
+    /// use conflux::mailbox::{self, policies::Spill, SendTimeoutError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.send_timeout(Spill(1), Duration::from_millis(5)), Ok(()));
+    /// assert_eq!(
+    ///     sender.send_timeout(Spill(2), Duration::from_millis(5)),
+    ///     Err(SendTimeoutError::Timeout(Spill(2)))
+    /// );
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(1)));
+    /// assert_eq!(sender.send_timeout(Spill(3), Duration::from_millis(5)), Ok(()));
+    /// ```
+    pub fn send_timeout(&self, message: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        // A deadline beyond what `Instant` can represent is no deadline.
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared.send_blocking(message, deadline)
+    }
+
+    /// Sends `message` if `ready` has room and overflow retains nothing; never waits and
+    /// never hands it to the policy.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] with the message if `ready` is full or overflow retains
+    /// messages, [`TrySendError::Closed`] if the receiver is gone or closed the mailbox.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use conflux::mailbox::{self, policies::Spill, Feedback, TrySendError};
+    ///
+    /// let (sender, mut receiver) = mailbox::new::<Spill<u8>>(NonZeroUsize::new(1).unwrap());
+    /// assert_eq!(sender.try_send(Spill(1)), Ok(()));
+    /// assert_eq!(sender.enqueue(Spill(2)), Feedback::Backoff); // retained by the policy
+    /// assert_eq!(receiver.try_recv(), Ok(Spill(1))); // and moved into ready
+    /// assert_eq!(sender.try_send(Spill(3)), Err(TrySendError::Full(Spill(3))));
+    /// ```
+    #[inline]
+    pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
+        self.shared.try_send(message)
+    }
+}
+
+impl<T: Policy> Sender<T, mode::ReliableMode> {
     /// Enqueues `message` without ever blocking or waiting for the receiver.
     ///
     /// While nothing is retained in overflow, the message goes into `ready` (lock-free) and the
     /// answer is [`Feedback::Ok`]. When `ready` is full, or overflow already retains messages
     /// (which the newcomer must not overtake), `T`'s [`Policy`] handles it under the overflow
-    /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down. Once the receiver is
-    /// gone the message is dropped and the answer is [`Feedback::Closed`].
+    /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down, whatever the policy
+    /// did with the message (it may have dropped it; see [`Feedback::Backoff`]). Once the
+    /// receiver is gone the message is dropped and the answer is [`Feedback::Closed`].
     ///
     /// # Panics
     ///
@@ -197,7 +342,7 @@ impl<T: Policy> Sender<T, mode::Reliable> {
     }
 }
 
-impl<T: UnreliablePolicy> Sender<T, mode::Unreliable> {
+impl<T: UnreliablePolicy> Sender<T, mode::UnreliableMode> {
     /// Like [`Sender::enqueue`], but the policy may refuse the message: the answer is then
     /// [`Unreliable::Rejected`] and the message was dropped.
     ///

@@ -17,8 +17,9 @@
 //!
 //! * **No overtaking.** While overflow retains anything, `overflow_active` sends every enqueue
 //!   to the slow path, where it queues behind the retained messages; a sender sees its own
-//!   spill, so its messages stay in order. Only the receiver clears the flag, under the lock,
-//!   when overflow is empty.
+//!   spill, so its messages stay in order. The flag is cleared under the lock once overflow
+//!   retains nothing: by the receiver after a refill, or by a sender whose policy dropped or
+//!   refused its message.
 //! * **No stale-full spill.** The slow path retries `ready` under the lock when overflow is
 //!   empty, so a stale "full" never puts a message into overflow while `ready` has room.
 //! * **Never stranded.** After each message taken the receiver refills `ready` if the lock is
@@ -35,17 +36,20 @@
 //!   before reporting the end.
 //! * **Panicking policies.** The policy runs with only the lock held; a panic unwinds through
 //!   the guard (the poisoned lock is recovered: the overflow is whatever the policy left, which
-//!   it keeps valid as any Rust value is across a panic) and the guard still wakes an
-//!   announced receiver. The message was moved into the policy, which dropped or kept it once.
-//! * **Nobody waits for a sender's policy in `poll`, and no waker runs under the lock.** Every
-//!   sender-side holder of the overflow lock goes through [`SenderLock`], whose drop unlocks
-//!   *first* and then RMWs the tail word, waking a receiver that announced. An async receive
-//!   that finds `ready` empty and the lock held does not wait: it announces, then tries the
-//!   lock once more. Either the holder's release RMW comes after the announcement in the tail
-//!   word's modification order (it sees the announcement and wakes the task), or before it
-//!   (then the announcement acquires it, so the second try finds the lock released, or held by
-//!   a later holder whose release RMW comes later still). Blocking receives may wait for the
-//!   lock: a thread, not an executor, is what they block.
+//!   it keeps valid as any Rust value is across a panic), and the guard's release still wakes
+//!   whoever it owes a wake-up. The message was moved into the policy, which dropped or kept it
+//!   once.
+//! * **No receive waits for the overflow lock, and no waker runs under it.** Every holder goes
+//!   through [`OverflowLock`], whose release unlocks *first* and then wakes: a receiver that
+//!   announced a sleep if the holder spilled, a receiver that asked for the lock if the holder
+//!   was not the receiver itself, senders waiting for room if the receiver emptied the
+//!   overflow (`shared/overflow_lock.rs` has the protocol). A receive that finds `ready` empty
+//!   and the lock held asks to be told and sleeps (or returns `Pending`, or answers `Empty`);
+//!   a holder that only reads depth or stats wakes nobody else.
+//! * **Waiting senders** (`shared/send.rs`): `send` and its blocking forms put a message into
+//!   `ready` only, never into the policy, and wait while `ready` is full or overflow retains
+//!   messages; the ready queue wakes them as it frees slots, the receiver's release of the
+//!   lock when it empties the overflow.
 //! * **Closing intake.** `Receiver::close` marks the slow state closed and sets CLOSED in the
 //!   tail word, like the drop, but keeps everything: receives drain `ready` up to the last
 //!   position claimed before CLOSED, then take retained overflow directly (the ring accepts no
@@ -58,7 +62,6 @@
 //!   all are dropped.
 
 use std::any::Any;
-use std::ops::{Deref, DerefMut};
 use std::panic::{self, AssertUnwindSafe};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -66,14 +69,19 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 mod batch;
+mod overflow_lock;
+mod send;
 
-use super::close_signal::CloseSignal;
+use overflow_lock::{Holder, OverflowLock};
+
 use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
+use crate::core::close_signal::CloseSignal;
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
-use crate::core::spin_policy::WaitState;
-use crate::core::waiter::{Announce, Waiter, DISCONNECTED};
-use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::core::wait::adaptive::WaitState;
+use crate::core::wait::waiter::{Waiter, DISCONNECTED};
+use crate::core::wait::{self, Receive};
+use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
 
 /// What an enqueue did; each flavour turns it into its own feedback type.
 pub(crate) enum Outcome {
@@ -90,8 +98,8 @@ pub(crate) struct SlowState<O> {
     pub(crate) stats: Stats,
 }
 
-/// An async receive found `ready` empty while a sender holds the overflow lock (its policy may
-/// be running): the receive must not wait for it.
+/// A receive found `ready` empty while a sender holds the overflow lock (its policy may be
+/// running): the receive must not wait for it.
 pub(crate) struct Contended;
 
 pub(crate) struct Shared<T, M: Mode<T>> {
@@ -104,6 +112,8 @@ pub(crate) struct Shared<T, M: Mode<T>> {
     senders: CachePadded<AtomicUsize>,
     waiter: Waiter,
     slow: Mutex<SlowState<M::Overflow>>,
+    /// The receiver found the lock held and waits for its release (see `OverflowLock`).
+    receiver_wants_lock: AtomicBool,
     /// Senders awaiting `closed()`.
     close_signal: CloseSignal,
 }
@@ -123,6 +133,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 closed: false,
                 stats: Stats::default(),
             }),
+            receiver_wants_lock: AtomicBool::new(false),
             close_signal: CloseSignal::new(),
         };
         (shared, head)
@@ -135,9 +146,11 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// The fast path: one load of `overflow_active` and a lock-free push.
     #[inline]
     pub(crate) fn enqueue(&self, message: T) -> Outcome {
-        // Relaxed: the flag only routes; the lock orders the overflow itself, and a sender
-        // sees its own spill by program order.
-        if !self.overflow_active.load(Ordering::Relaxed) {
+        // Acquire: pairs with the receiver's Release when it clears the flag, so the claims of
+        // its refill come before ours in the tail word (a message that was retained is not
+        // overtaken). Setting the flag is ordered by the lock, and a sender sees its own spill
+        // by program order.
+        if !self.overflow_active.load(Ordering::Acquire) {
             match self.ready.push(message) {
                 Ok(seen) => {
                     self.waiter.wake_if_announced(self.ready.tail(), seen);
@@ -155,7 +168,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
 
     #[cold]
     fn enqueue_slow(&self, message: T) -> Outcome {
-        let mut slow = self.lock_for_sender();
+        let mut slow = OverflowLock::lock(self, Holder::Sender);
         if slow.closed {
             drop(slow);
             drop(message);
@@ -165,7 +178,10 @@ impl<T, M: Mode<T>> Shared<T, M> {
             // Nothing retained to overtake: `ready` may have room after all (stale "full").
             // A receiver this claim should wake is woken by the guard, after the unlock.
             match self.ready.push(message) {
-                Ok(_) => return Outcome::Ready,
+                Ok(_) => {
+                    slow.mark_published();
+                    return Outcome::Ready;
+                }
                 Err(PushError::Closed(message)) => {
                     drop(slow);
                     drop(message);
@@ -176,8 +192,9 @@ impl<T, M: Mode<T>> Shared<T, M> {
         } else {
             message
         };
+        slow.mark_published();
         // Relaxed: read under the lock by senders; the receiver's unlocked reads are ordered
-        // by the tail-word RMW of `SenderLock`'s drop (see the module docs). Only stored when
+        // by the tail-word RMW of the guard's release (see the module docs). Only stored when
         // it changes: every write of the flag is made under this lock, so the load sees the
         // latest, and a store of `true` over `true` would take the line from the receiver,
         // which reads it on every take (one more line moved per spilled message).
@@ -186,21 +203,27 @@ impl<T, M: Mode<T>> Shared<T, M> {
             self.overflow_active.store(true, Ordering::Relaxed);
         }
         // A panicking policy unwinds through the guard, which still unlocks and wakes.
-        let accepted = M::handle(&mut slow.overflow, message);
+        let (accepted, discarded) =
+            super::policies::counting_discards(|| M::handle(&mut slow.overflow, message));
+        // A refusal the policy returned is its rejection, counted once, as `rejected`.
+        let refused = if accepted {
+            discarded.refused
+        } else {
+            discarded.refused.saturating_sub(1)
+        };
+        slow.stats.dropped += discarded.dropped + refused;
+        if slow.overflow.is_empty() {
+            // The policy dropped or refused the message and retains nothing: no fast path
+            // stays closed for it (with the flag left set, a sender refused over and over
+            // would hold every enqueue on the slow path until the receiver got the lock).
+            self.clear_if_emptied(&mut slow);
+        }
         if accepted {
             slow.stats.backoff += 1;
             Outcome::Handled
         } else {
             slow.stats.rejected += 1;
             Outcome::Rejected
-        }
-    }
-
-    /// The overflow lock for anyone but the receiver; see [`SenderLock`].
-    pub(crate) fn lock_for_sender(&self) -> SenderLock<'_, T, M> {
-        SenderLock {
-            guard: sync::lock(&self.slow),
-            _release: WakeOnRelease(self),
         }
     }
 
@@ -229,49 +252,42 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 self.refill_if_free();
                 Ok(Some(message))
             }
-            None => match sync::try_lock(&self.slow) {
+            None => match OverflowLock::try_lock(self) {
                 Some(mut slow) => Ok(self.refill_then_take(&mut slow, head)),
                 None => Err(Contended),
             },
         }
     }
 
-    /// SPEC: refill after each message taken. A sender holding the lock is spilling right now;
+    /// Refill after each message taken. A sender holding the lock is spilling right now;
     /// rather than stall behind it, leave the refill to the next take.
     #[inline]
     fn refill_if_free(&self) {
-        if let Some(mut slow) = sync::try_lock(&self.slow) {
+        if let Some(mut slow) = OverflowLock::try_lock(self) {
             self.refill(&mut slow);
         }
     }
 
-    /// Takes the next message: from `ready`, refilling it from overflow as room appears. When
-    /// `ready` is empty and a sender holds the lock, waits for it, so that retained overflow is
-    /// never stranded (blocking and non-async receives only).
-    #[inline]
-    pub(crate) fn take(&self, head: &ReadyHead) -> Option<T> {
-        match self.take_without_waiting(head) {
-            Ok(message) => message,
-            Err(Contended) => self.take_waiting_for_the_lock(head),
-        }
-    }
-
-    #[cold]
-    fn take_waiting_for_the_lock(&self, head: &ReadyHead) -> Option<T> {
-        self.refill_then_take(&mut sync::lock(&self.slow), head)
-    }
-
     /// Moves retained overflow into `ready`, front to back, as far as there is room.
-    fn refill(&self, slow: &mut SlowState<M::Overflow>) {
+    fn refill(&self, slow: &mut OverflowLock<'_, T, M>) {
         slow.overflow
             .drain(|message| match self.ready.push(message) {
                 // The receiver itself is the only one a claim could wake: nothing to do.
                 Ok(_) => None,
                 Err(PushError::Full(message) | PushError::Closed(message)) => Some(message),
             });
+        self.clear_if_emptied(slow);
+    }
+
+    /// Clears `overflow_active` once overflow retains nothing; the lock's release then wakes
+    /// senders waiting for it.
+    fn clear_if_emptied(&self, slow: &mut OverflowLock<'_, T, M>) {
         if slow.overflow.is_empty() {
-            // Relaxed: under the lock, which senders take before spilling again.
-            self.overflow_active.store(false, Ordering::Relaxed);
+            // Release: pairs with the Acquire of a sender's fast path, so the claims of the
+            // refill before it come first in the tail word. Under the lock, which senders take
+            // before spilling again.
+            self.overflow_active.store(false, Ordering::Release);
+            slow.mark_emptied();
         }
     }
 
@@ -279,7 +295,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// closed `ready` takes no more claims, and the oldest retained message is handed over
     /// directly.
     #[cold]
-    fn refill_then_take(&self, slow: &mut SlowState<M::Overflow>, head: &ReadyHead) -> Option<T> {
+    fn refill_then_take(&self, slow: &mut OverflowLock<'_, T, M>, head: &ReadyHead) -> Option<T> {
         self.refill(slow);
         if let Some(message) = self.ready.pop(head) {
             return Some(message);
@@ -290,7 +306,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// With `ready` empty after a refill that it took nothing of: it is closed
     /// (`Receiver::close`), or every slot is claimed by a sender still writing it. Either way
     /// the oldest retained message is next in its own sender's order: hand it over directly.
-    fn take_retained(&self, slow: &mut SlowState<M::Overflow>) -> Option<T> {
+    fn take_retained(&self, slow: &mut OverflowLock<'_, T, M>) -> Option<T> {
         let mut first = None;
         slow.overflow.drain(|message| match first {
             None => {
@@ -299,10 +315,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
             }
             Some(_) => Some(message),
         });
-        if slow.overflow.is_empty() {
-            // Relaxed: as in `refill`.
-            self.overflow_active.store(false, Ordering::Relaxed);
-        }
+        self.clear_if_emptied(slow);
         first
     }
 
@@ -318,46 +331,53 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// What a receive answers when a take found nothing: `Empty`, or, if intake has ended,
     /// one more look (the end may have come after the take) and then `Disconnected`.
     #[inline]
-    fn nothing_taken(&self, head: &ReadyHead, wait_for_lock: bool) -> Result<T, TryRecvError> {
+    fn nothing_taken(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
         if !self.intake_ended(head) {
             return Err(TryRecvError::Empty);
         }
-        let again = if wait_for_lock {
-            Ok(self.take(head))
-        } else {
-            self.take_without_waiting(head)
-        };
-        match again {
+        match self.take_without_waiting(head) {
             Ok(Some(message)) => Ok(message),
             Ok(None) => Err(TryRecvError::Disconnected),
             Err(Contended) => Err(TryRecvError::Empty),
         }
     }
 
+    /// Takes the next message, never waiting: a lock held by a sender is `Empty` for now.
     #[inline]
     pub(crate) fn try_recv(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
-        match self.take(head) {
-            Some(message) => Ok(message),
-            None => self.nothing_taken(head, true),
-        }
-    }
-
-    /// [`try_recv`](Self::try_recv) for async receives: a contended lock is `Empty`.
-    #[inline]
-    fn try_recv_without_waiting(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
         match self.take_without_waiting(head) {
             Ok(Some(message)) => Ok(message),
-            Ok(None) => self.nothing_taken(head, false),
+            Ok(None) => self.nothing_taken(head),
             Err(Contended) => Err(TryRecvError::Empty),
         }
     }
 
-    pub(crate) fn poll_recv(&self, head: &ReadyHead, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.poll_with(head, cx, || self.try_recv_without_waiting(head))
+    /// [`try_recv`](Self::try_recv) for a receive that may block its thread without a deadline
+    /// (`recv_blocking`): a lock held by a sender is waited for, so that a stream of spilling
+    /// senders cannot keep the receiver away from the overflow.
+    #[inline]
+    fn try_recv_or_wait_for_lock(&self, head: &ReadyHead) -> Result<T, TryRecvError> {
+        match self.take_without_waiting(head) {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => self.nothing_taken(head),
+            Err(Contended) => match self.take_waiting_for_the_lock(head) {
+                Some(message) => Ok(message),
+                None => self.nothing_taken(head),
+            },
+        }
     }
 
-    /// The async receive protocol around `attempt` (which must never wait for the overflow
-    /// lock): attempt; register the task; announce; attempt again. `Ready(None)` is the end.
+    #[cold]
+    fn take_waiting_for_the_lock(&self, head: &ReadyHead) -> Option<T> {
+        self.refill_then_take(&mut OverflowLock::lock(self, Holder::Receiver), head)
+    }
+
+    pub(crate) fn poll_recv(&self, head: &ReadyHead, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.poll_with(head, cx, || self.try_recv(head))
+    }
+
+    /// The async receive around `attempt` (which never waits for the overflow lock), through
+    /// the wait layer's one async loop. `Ready(None)` is the end.
     #[inline]
     fn poll_with<R>(
         &self,
@@ -365,40 +385,48 @@ impl<T, M: Mode<T>> Shared<T, M> {
         cx: &mut Context<'_>,
         mut attempt: impl FnMut() -> Result<R, TryRecvError>,
     ) -> Poll<Option<R>> {
-        match attempt() {
-            Ok(received) => return Poll::Ready(Some(received)),
-            Err(TryRecvError::Disconnected) => return Poll::Ready(None),
-            Err(TryRecvError::Empty) => {}
-        }
-        self.waiter.register_task(cx.waker());
-        let position = self.ready.head_position(head);
-        if self
-            .waiter
-            .announce(self.ready.tail(), position, || self.retained_and_free())
-            == Announce::Sleep
-        {
-            return Poll::Pending;
-        }
-        match attempt() {
-            Ok(received) => Poll::Ready(Some(received)),
-            Err(TryRecvError::Disconnected) => Poll::Ready(None),
-            Err(TryRecvError::Empty) => {
-                // A sender is between claiming and publishing, or took the lock again: let
-                // the executor come back.
-                sync::retry_hint();
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
+        let attempt = move || match attempt() {
+            Ok(received) => Some(Some(received)),
+            Err(TryRecvError::Disconnected) => Some(None),
+            Err(TryRecvError::Empty) => None,
+        };
+        wait::poll(&mut self.receiving(head, attempt), cx)
+    }
+
+    /// This mailbox as the wait layer sees it, around one kind of receive attempt.
+    fn receiving<'a, R, F: FnMut() -> Option<R>>(
+        &'a self,
+        head: &'a ReadyHead,
+        attempt: F,
+    ) -> Receiving<'a, T, M, F> {
+        Receiving {
+            shared: self,
+            head,
+            attempt,
         }
     }
 
-    /// After an async receive's announcement: overflow may retain messages and nobody holds
-    /// the lock, so the receive can take them now. A held lock is not work for it: the
-    /// holder's release RMW (in `SenderLock`'s drop) wakes the announced task.
-    fn retained_and_free(&self) -> bool {
+    /// After a receive's announcement: whether overflow may retain messages that the receive
+    /// can take now. If a sender holds the lock, the receive asks it for a wake-up on release
+    /// and sleeps; see `OverflowLock`. Only the receiver calls this.
+    fn overflow_needs_a_look(&self) -> bool {
         // Relaxed: after the announcement RMW, which acquires every earlier release RMW of
-        // the tail word, and with it the flag and the lock state before it.
-        self.overflow_active.load(Ordering::Relaxed) && sync::try_lock(&self.slow).is_some()
+        // the tail word (a spill's), and with it the flag before it.
+        if !self.overflow_active.load(Ordering::Relaxed) {
+            return false;
+        }
+        // AcqRel: meets the holder's swap after its unlock in this flag's modification order
+        // (Acquire: a release before it is visible to the try below; Release: orders the
+        // registration before the request).
+        self.receiver_wants_lock.swap(true, Ordering::AcqRel);
+        if sync::try_lock(&self.slow).is_some() {
+            // Relaxed: withdraws the request; a holder that swapped it meanwhile only wakes
+            // us once more than needed.
+            self.receiver_wants_lock.store(false, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
     }
 
     pub(crate) fn recv_blocking(
@@ -407,47 +435,43 @@ impl<T, M: Mode<T>> Shared<T, M> {
         wait: &WaitState,
         deadline: Option<Instant>,
     ) -> Result<T, RecvTimeoutError> {
-        let attempt = || match self.try_recv(head) {
-            Ok(message) => Some(Ok(message)),
-            Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
-            Err(TryRecvError::Empty) => None,
+        let attempt = || {
+            let received = match deadline {
+                None => self.try_recv_or_wait_for_lock(head),
+                Some(_) => self.try_recv(head),
+            };
+            match received {
+                Ok(message) => Some(Ok(message)),
+                Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
+                Err(TryRecvError::Empty) => None,
+            }
         };
-        self.waiter
-            .block_until(
-                self.ready.tail(),
-                wait,
-                deadline,
-                attempt,
-                || self.ready.head_position(head),
-                || self.hidden_work(),
-                |distance| self.ready.run_published_ahead(head, distance),
-            )
+        wait::block(&mut self.receiving(head, attempt), wait, deadline)
             .unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
-    /// Work a sleeping (blocking) receiver must not miss that the tail word does not show.
-    fn hidden_work(&self) -> bool {
-        // Relaxed: called after the announcement RMW, which acquires the spilling sender's
-        // later RMW of the tail word (see `SenderLock`).
-        self.overflow_active.load(Ordering::Relaxed)
-    }
-
+    /// `Receiver::len`. Waits for the lock (a depth read is not a receive); wakes nobody.
     pub(crate) fn len(&self, head: &ReadyHead) -> usize {
-        let retained = self.lock_for_sender().overflow.len();
+        let retained = OverflowLock::lock(self, Holder::Receiver).overflow.len();
         self.ready.len(head) + retained
     }
 
     /// `Sender::len`: the head the receiver last published, and the overflow, both read under
-    /// the sender-side lock (whose release wakes a receiver that announced meanwhile). Reading
-    /// `ready` under the lock too means a refill (which moves messages under it) is never
-    /// half seen: a moved message is counted once, in overflow or in `ready`.
+    /// the lock. Reading `ready` under the lock too means a refill (which moves messages under
+    /// it) is never half seen: a moved message is counted once, in overflow or in `ready`.
     pub(crate) fn len_for_sender(&self) -> usize {
-        let slow = self.lock_for_sender();
+        let slow = OverflowLock::lock(self, Holder::Sender);
         slow.overflow.len() + self.ready.len_for_producers()
     }
 
+    /// `Receiver::stats`: wakes nobody.
     pub(crate) fn stats(&self) -> Stats {
-        self.lock_for_sender().stats
+        OverflowLock::lock(self, Holder::Receiver).stats
+    }
+
+    /// `Sender::stats`: wakes the receiver only if it waits for this lock.
+    pub(crate) fn stats_for_sender(&self) -> Stats {
+        OverflowLock::lock(self, Holder::Sender).stats
     }
 
     /// No message can arrive any more: every sender is gone, or the receiver closed intake.
@@ -462,34 +486,62 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 
     /// `Receiver::close`: refuse every later enqueue, keep everything accepted for the
-    /// receiver, wake senders awaiting `closed()`.
+    /// receiver, wake senders awaiting `closed()` (all of them, even if a waker panics; the
+    /// first such panic continues from here, with intake already closed).
     pub(crate) fn close_intake(&self, head: &ReadyHead) {
         sync::lock(&self.slow).closed = true;
         self.ready.close(head);
-        self.close_signal.close();
+        if let Some(payload) = self.wake_everyone_at_close() {
+            panic::resume_unwind(payload);
+        }
+    }
+
+    /// Wakes senders awaiting `closed()` and senders waiting for room, all of them even if a
+    /// waker panics; hands back the first panic.
+    fn wake_everyone_at_close(&self) -> Option<Box<dyn Any + Send>> {
+        let mut first_panic = self.close_signal.close_catching();
+        let woken = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.ready.wake_everyone_waiting_for_room();
+        }));
+        if let Err(payload) = woken {
+            first_panic.get_or_insert(payload);
+        }
+        first_panic
     }
 
     /// The receiver's drop: refuse everything from now on, then drop everything buffered,
     /// each message exactly once even if some destructors panic (the first panic is re-raised
     /// after the last message is dropped).
+    ///
+    /// The mailbox is closed (slow state, then ring) before any user code runs: a waker, the
+    /// overflow's `Default` (which taking the overflow calls), a destructor. So whatever of
+    /// that panics, senders see `Closed` from then on and `closed()` completes. If the
+    /// overflow's `Default` panics, the retained messages stay where they are and are dropped
+    /// with the mailbox's memory, once, when the last sender goes.
     pub(crate) fn close(&self, head: &ReadyHead) {
-        let retained = {
-            let mut slow = sync::lock(&self.slow);
-            slow.closed = true;
-            std::mem::take(&mut slow.overflow)
-        };
+        sync::lock(&self.slow).closed = true;
         self.ready.close(head);
-        self.close_signal.close();
+        let mut first_panic = self.wake_everyone_at_close();
         // Outside the lock: a message's destructor may do anything.
-        let mut first_panic = None;
         self.ready
             .close_and_drain(head, |message| drop_catching(message, &mut first_panic));
-        let mut retained = retained;
-        retained.drain(|message| {
-            drop_catching(message, &mut first_panic);
-            None
-        });
-        drop_catching(retained, &mut first_panic);
+        let retained = {
+            let mut slow = sync::lock(&self.slow);
+            // Caught inside the critical section: the guard is not unwound through.
+            panic::catch_unwind(AssertUnwindSafe(|| std::mem::take(&mut slow.overflow)))
+        };
+        match retained {
+            Ok(mut retained) => {
+                retained.drain(|message| {
+                    drop_catching(message, &mut first_panic);
+                    None
+                });
+                drop_catching(retained, &mut first_panic);
+            }
+            Err(payload) => {
+                first_panic.get_or_insert(payload);
+            }
+        }
         if let Some(payload) = first_panic {
             panic::resume_unwind(payload);
         }
@@ -504,6 +556,32 @@ impl<T, M: Mode<T>> Shared<T, M> {
         self.senders.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one more sender if at least one is still counted (a weak sender's upgrade):
+    /// never revives a count that reached zero, since the last sender's drop already
+    /// published the end. `false` if it had.
+    pub(crate) fn add_sender_if_any(&self) -> bool {
+        // Relaxed: only the count decides, and every RMW of it (this CAS included) continues
+        // the release sequence that the last sender's AcqRel decrement acquires, as
+        // `add_sender`'s increment does.
+        let mut senders = self.senders.load(Ordering::Relaxed);
+        loop {
+            if senders == 0 {
+                return false;
+            }
+            // Relaxed on both outcomes: as the load above; a failure just retries with the
+            // value it read.
+            match self.senders.compare_exchange_weak(
+                senders,
+                senders + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => senders = now,
+            }
+        }
+    }
+
     pub(crate) fn remove_sender(&self) {
         // AcqRel: the last sender must see the others' enqueues before publishing the end.
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -516,51 +594,47 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 }
 
+/// A mailbox receive as the wait layer sees it: one kind of attempt (a single or a batch
+/// receive), the ready queue's tail and head, the overflow as the work the tail cannot show.
+struct Receiving<'a, T, M: Mode<T>, F> {
+    shared: &'a Shared<T, M>,
+    head: &'a ReadyHead,
+    attempt: F,
+}
+
+impl<T, M: Mode<T>, R, F: FnMut() -> Option<R>> Receive for Receiving<'_, T, M, F> {
+    type Output = R;
+
+    #[inline]
+    fn attempt(&mut self) -> Option<R> {
+        (self.attempt)()
+    }
+
+    fn waiter(&self) -> &Waiter {
+        &self.shared.waiter
+    }
+
+    fn tail(&self) -> &AtomicUsize {
+        self.shared.ready.tail()
+    }
+
+    fn head(&self) -> usize {
+        self.shared.ready.head_position(self.head)
+    }
+
+    fn hidden_work(&self) -> bool {
+        self.shared.overflow_needs_a_look()
+    }
+
+    fn published_ahead(&self, distance: usize) -> bool {
+        self.shared.ready.run_published_ahead(self.head, distance)
+    }
+}
+
 /// Drops `value`, catching a panic of its destructor: the first payload is kept for
 /// re-raising once everything else is dropped.
 fn drop_catching<V>(value: V, first_panic: &mut Option<Box<dyn Any + Send>>) {
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(value))) {
         first_panic.get_or_insert(payload);
-    }
-}
-
-/// The overflow lock as held by a sender (or by anyone but the receiver's refill).
-///
-/// Dropping it **unlocks first, then** RMWs the tail word and wakes the receiver if that RMW
-/// shows it announced a sleep (fields drop in declaration order: `guard`, then `release`). So
-/// an async receiver that found the lock held can return `Pending` instead of waiting for it
-/// (the release wakes it), a spill is seen by a receiver about to sleep (the RMW publishes
-/// `overflow_active`), and no user waker ever runs under the lock, also when a policy panics
-/// and unwinds through this guard.
-pub(crate) struct SenderLock<'a, T, M: Mode<T>> {
-    guard: MutexGuard<'a, SlowState<M::Overflow>>,
-    _release: WakeOnRelease<'a, T, M>,
-}
-
-/// The second half of [`SenderLock`]'s drop, after the unlock.
-struct WakeOnRelease<'a, T, M: Mode<T>>(&'a Shared<T, M>);
-
-impl<T, M: Mode<T>> Deref for SenderLock<'_, T, M> {
-    type Target = SlowState<M::Overflow>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.guard
-    }
-}
-
-impl<T, M: Mode<T>> DerefMut for SenderLock<'_, T, M> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.guard
-    }
-}
-
-impl<T, M: Mode<T>> Drop for WakeOnRelease<'_, T, M> {
-    fn drop(&mut self) {
-        let tail = self.0.ready.tail();
-        // AcqRel: Release publishes the unlock and everything done under the lock (the
-        // overflow flag) to an announcement that reads this RMW; Acquire receives the
-        // announcement's registration before we wake it.
-        let seen = tail.fetch_add(0, Ordering::AcqRel);
-        self.0.waiter.wake_if_announced(tail, seen);
     }
 }

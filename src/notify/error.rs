@@ -5,7 +5,8 @@ use std::fmt;
 use super::Token;
 use crate::core::token_queue::Refusal;
 
-/// Why a notify was refused. Nothing changed in the queue.
+/// Why a notify was refused. Nothing changed in the queue (except for a notify racing
+/// [`Receiver::close`](super::Receiver::close), whose token may still be delivered).
 ///
 /// # Examples
 ///
@@ -30,7 +31,8 @@ pub enum NotifyError {
         /// The queue's capacity: valid tokens are `0..capacity`.
         capacity: usize,
     },
-    /// The consumer (`Poller` or `Receiver`) has been dropped; nobody will poll again.
+    /// The consumer (`Poller` or `Receiver`) has been dropped, or the `Receiver` closed
+    /// intake ([`Receiver::close`](super::Receiver::close)).
     Closed {
         /// The token that was refused.
         token: Token,
@@ -71,7 +73,7 @@ impl fmt::Display for NotifyError {
             ),
             NotifyError::Closed { token } => write!(
                 f,
-                "cannot notify token {}: the receiving side has been dropped",
+                "cannot notify token {}: the receiving side has been dropped or closed",
                 token.index()
             ),
         }
@@ -268,7 +270,7 @@ mod tests {
         };
         assert_eq!(
             closed.to_string(),
-            format!("cannot notify token {max}: the receiving side has been dropped")
+            format!("cannot notify token {max}: the receiving side has been dropped or closed")
         );
     }
 }

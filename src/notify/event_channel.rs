@@ -4,18 +4,47 @@
 //! finds nothing spins briefly, then announces that it sleeps and parks (or returns `Pending`);
 //! a notify wakes it only when it announced, which costs a notify nothing while the receiver
 //! is awake.
+//!
+//! **Closing intake** ([`Receiver::close`]) keeps what is pending for the receiver. The
+//! receiver raises `closed`, then RMWs the tail word and remembers the position it read: the
+//! end. Every notify reads `closed` after its own claim (a tail-word RMW) and answers `Closed`
+//! if it is set. The tail word's single modification order decides each racing notify: a claim
+//! before the close's RMW is below the end and is delivered; a claim after it reads the close's
+//! release sequence, so its load of `closed` sees the flag and it answers `Closed` (its token
+//! lies at or beyond the end, and is never delivered). Receives stop at the end, then report
+//! disconnection. A notify whose claim came first but whose load came after the close answers
+//! `Closed` although its token is delivered (say it woke the receiver, which took the token and
+//! closed while the notify was still returning from the wake-up); and a notify conflated into a token whose own
+//! first notify is still between its pending bit and its claim answers `Ok` even if that claim
+//! lands after the close (the token is then not delivered): both are races with the close
+//! itself, so either answer is one of its orders, and the second needs three threads to meet
+//! within a few instructions.
 
 use std::fmt;
 use std::future::poll_fn;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::{Events, NotifyError, RecvError, RecvTimeoutError, Token, TryRecvError};
-use crate::core::spin_policy::WaitState;
+use crate::core::close_signal::CloseSignal;
 use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
-use crate::core::waiter::Announce;
+use crate::core::wait::adaptive::WaitState;
+use crate::core::wait::waiter::{self, Waiter, POSITION_MASK};
+use crate::core::wait::{self, Receive};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::WaitStrategy;
+
+/// What a channel's senders and receiver share beside the token queue: whether the receiver
+/// closed intake, and the senders awaiting that (or the receiver's drop).
+struct Lifecycle {
+    /// Raised by `Receiver::close`; never lowered. Not by the drop, which closes the token
+    /// queue itself: a notify that races the drop after its token was delivered answers `Ok`.
+    closed: AtomicBool,
+    /// Senders awaiting `closed()`.
+    signal: CloseSignal,
+}
 
 /// Makes a channel for tokens `0..max_tokens`: any number of [`Sender`]s, one [`Receiver`]
 /// that can block, time out, or `.await`.
@@ -49,12 +78,22 @@ use crate::WaitStrategy;
 #[track_caller]
 pub fn event_channel(max_tokens: usize) -> (Sender, Receiver) {
     let (producer, consumer) = token_queue::token_queue(max_tokens);
+    let lifecycle = Arc::new(Lifecycle {
+        closed: AtomicBool::new(false),
+        signal: CloseSignal::new(),
+    });
     (
-        Sender { producer },
+        Sender {
+            producer,
+            lifecycle: Arc::clone(&lifecycle),
+        },
         Receiver {
-            consumer,
+            consumer: ManuallyDrop::new(consumer),
             wait: WaitState::new(),
             stream_slot: Events::default(),
+            lifecycle,
+            end: None,
+            terminated: false,
         },
     )
 }
@@ -77,6 +116,7 @@ pub fn event_channel(max_tokens: usize) -> (Sender, Receiver) {
 #[derive(Clone)]
 pub struct Sender {
     producer: TokenProducer,
+    lifecycle: Arc<Lifecycle>,
 }
 
 impl Sender {
@@ -88,7 +128,8 @@ impl Sender {
     /// # Errors
     ///
     /// [`NotifyError::OutOfRange`] for `token.index() >= capacity()`,
-    /// [`NotifyError::Closed`] once the [`Receiver`] is gone.
+    /// [`NotifyError::Closed`] once the [`Receiver`] is gone or has called
+    /// [`close`](Receiver::close).
     ///
     /// ```
     /// use conflux::notify::{event_channel, NotifyError, Token};
@@ -101,7 +142,20 @@ impl Sender {
     /// ```
     #[inline]
     pub fn notify(&self, token: Token) -> Result<(), NotifyError> {
-        self.producer.notify(token).map_err(NotifyError::from)
+        self.producer.notify(token).map_err(NotifyError::from)?;
+        self.refuse_if_closed(token)
+    }
+
+    /// After a notify the queue accepted: `Closed` if the receiver closed intake meanwhile.
+    #[inline]
+    fn refuse_if_closed(&self, token: Token) -> Result<(), NotifyError> {
+        // Relaxed: read after this notify's claim, an acquiring RMW of the tail word; a claim
+        // that comes after `Receiver::close`'s RMW in that word's order reads its release
+        // sequence, so the flag raised before that RMW is visible here (see the module docs).
+        if self.lifecycle.closed.load(Ordering::Relaxed) {
+            return Err(NotifyError::Closed { token });
+        }
+        Ok(())
     }
 
     /// Notifies every token of `tokens`, in order, with one queue claim per up to 64 newly
@@ -120,7 +174,13 @@ impl Sender {
     /// ```
     #[inline]
     pub fn notify_many(&self, tokens: &[Token]) -> Result<(), NotifyError> {
-        self.producer.notify_many(tokens).map_err(NotifyError::from)
+        self.producer
+            .notify_many(tokens)
+            .map_err(NotifyError::from)?;
+        match tokens.first() {
+            Some(&first) => self.refuse_if_closed(first),
+            None => Ok(()),
+        }
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.
@@ -133,7 +193,8 @@ impl Sender {
         self.producer.capacity()
     }
 
-    /// Whether the [`Receiver`] has been dropped.
+    /// Whether the [`Receiver`] has been dropped or has called [`close`](Receiver::close):
+    /// every notify now answers [`NotifyError::Closed`].
     ///
     /// ```
     /// let (sender, receiver) = conflux::notify::event_channel(1);
@@ -141,7 +202,30 @@ impl Sender {
     /// assert!(sender.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.producer.is_closed()
+        // Acquire: a `true` answer is final and orders after the close or drop.
+        self.producer.is_closed() || self.lifecycle.closed.load(Ordering::Acquire)
+    }
+
+    /// Completes once the [`Receiver`] is dropped or has called [`close`](Receiver::close):
+    /// from then on every notify answers [`NotifyError::Closed`]. At once if that already
+    /// happened. Cancel-safe, on any executor; any number of senders may wait.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, NotifyError, Token};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    /// # rt.block_on(async {
+    /// let (sender, mut receiver) = event_channel(4);
+    /// let watcher = tokio::spawn(async move {
+    ///     sender.closed().await;
+    ///     sender.notify(Token::new(1))
+    /// });
+    /// receiver.close();
+    /// assert_eq!(watcher.await.unwrap(), Err(NotifyError::Closed { token: Token::new(1) }));
+    /// # });
+    /// ```
+    pub async fn closed(&self) {
+        self.lifecycle.signal.wait().await;
     }
 }
 
@@ -181,12 +265,19 @@ impl fmt::Debug for Sender {
 /// # Ok::<(), conflux::notify::NotifyError>(())
 /// ```
 pub struct Receiver {
-    consumer: TokenConsumer,
+    /// Dropped by hand in `Receiver`'s drop, before the senders awaiting `closed()` are woken.
+    consumer: ManuallyDrop<TokenConsumer>,
     wait: WaitState,
     /// The one-token buffer behind the `Stream` impl: always empty between two `poll_next`s,
     /// so a stream never holds tokens back from the other receives. Allocated (one token) by
     /// the first `poll_next` that delivers.
     stream_slot: Events,
+    lifecycle: Arc<Lifecycle>,
+    /// Set by `close`: the position after the last one claimed before it. Receives deliver
+    /// up to it, then report disconnection.
+    end: Option<usize>,
+    /// The `Stream` returned `None` (for `FusedStream::is_terminated`).
+    terminated: bool,
 }
 
 impl Receiver {
@@ -226,7 +317,7 @@ impl Receiver {
     /// # Ok::<(), conflux::notify::NotifyError>(())
     /// ```
     pub fn try_recv_limit(&self, events: &mut Events, limit: usize) -> Result<(), TryRecvError> {
-        match self.consumer.try_receive(events, limit.max(1)) {
+        match self.receive_once(events, limit.max(1)) {
             Some(Ok(())) => Ok(()),
             Some(Err(())) => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
@@ -273,7 +364,7 @@ impl Receiver {
     /// ```
     pub fn recv_limit(&self, events: &mut Events, limit: usize) -> Result<(), RecvError> {
         match self.block(events, limit, None) {
-            Some(Ok(())) => Ok(()),
+            Some(Delivered::Tokens) => Ok(()),
             _ => Err(RecvError),
         }
     }
@@ -362,8 +453,8 @@ impl Receiver {
         deadline: Instant,
     ) -> Result<(), RecvTimeoutError> {
         match self.block(events, limit, Some(deadline)) {
-            Some(Ok(())) => Ok(()),
-            Some(Err(())) => Err(RecvTimeoutError::Disconnected),
+            Some(Delivered::Tokens) => Ok(()),
+            Some(Delivered::Ended) => Err(RecvTimeoutError::Disconnected),
             None => Err(RecvTimeoutError::Timeout),
         }
     }
@@ -428,29 +519,11 @@ impl Receiver {
         events: &mut Events,
         limit: usize,
     ) -> Poll<Result<(), RecvError>> {
-        let (waiter, tail) = self.consumer.waiter();
-        let ready = |events: &mut Events| match self.consumer.try_receive(events, limit.max(1)) {
-            Some(Ok(())) => Some(Ok(())),
-            Some(Err(())) => Some(Err(RecvError)),
-            None => None,
-        };
-        if let Some(result) = ready(events) {
-            return Poll::Ready(result);
-        }
-        waiter.register_task(cx.waker());
-        if waiter.announce(tail, self.consumer.head(), || false) == Announce::Sleep {
-            return Poll::Pending;
-        }
-        // Something arrived (or the senders left) while we announced: look again, and if a
-        // producer is still between claiming and publishing, yield to the executor.
-        match ready(events) {
-            Some(result) => Poll::Ready(result),
-            None => {
-                crate::sync::retry_hint();
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
+        let mut receiving = self.receiving(events, limit);
+        wait::poll(&mut receiving, cx).map(|delivered| match delivered {
+            Delivered::Tokens => Ok(()),
+            Delivered::Ended => Err(RecvError),
+        })
     }
 
     /// The number of tokens: valid tokens are `0..capacity()`.
@@ -463,7 +536,8 @@ impl Receiver {
         self.consumer.capacity()
     }
 
-    /// Whether every [`Sender`] has been dropped (pending tokens can still be received).
+    /// Whether no token can become pending any more: every [`Sender`] has been dropped, or
+    /// this receiver called [`close`](Receiver::close). Pending tokens can still be received.
     ///
     /// ```
     /// let (sender, receiver) = conflux::notify::event_channel(1);
@@ -471,26 +545,125 @@ impl Receiver {
     /// assert!(receiver.is_disconnected());
     /// ```
     pub fn is_disconnected(&self) -> bool {
-        self.consumer.is_disconnected()
+        self.end.is_some() || self.consumer.is_disconnected()
     }
 
+    /// Stops intake and keeps what is pending for this receiver.
+    ///
+    /// Every later notify answers [`NotifyError::Closed`] and
+    /// [`Sender::is_closed`] turns true; senders awaiting [`Sender::closed`] wake up. Tokens
+    /// pending before the close are still delivered, oldest first; once they are, receives
+    /// report disconnection ([`RecvError`], [`TryRecvError::Disconnected`], the stream's
+    /// end). A notify racing the close answers `Closed`, or `Ok` and its token is delivered
+    /// (rarely `Closed` with the token delivered all the same, see the module docs). Calling
+    /// it again does nothing.
+    ///
+    /// ```
+    /// use conflux::notify::{event_channel, Events, NotifyError, Token, TryRecvError};
+    ///
+    /// let (sender, mut receiver) = event_channel(4);
+    /// sender.notify(Token::new(2))?;
+    /// receiver.close();
+    /// assert_eq!(sender.notify(Token::new(3)), Err(NotifyError::Closed { token: Token::new(3) }));
+    /// assert!(sender.is_closed());
+    /// let mut events = Events::with_capacity(4);
+    /// assert_eq!(receiver.try_recv(&mut events), Ok(()));
+    /// assert_eq!(events.as_slice(), &[Token::new(2)]);
+    /// assert_eq!(receiver.try_recv(&mut events), Err(TryRecvError::Disconnected));
+    /// # Ok::<(), NotifyError>(())
+    /// ```
+    pub fn close(&mut self) {
+        if self.end.is_some() {
+            return;
+        }
+        // Relaxed: published by the RMW below (Release), which every later claim acquires.
+        self.lifecycle.closed.store(true, Ordering::Relaxed);
+        let (_, tail) = self.consumer.waiter();
+        // Release: hands the flag to every claim after this RMW in the tail word's order (the
+        // claims acquire). Only the position is read, no data. Adding 0 claims nothing and
+        // touches no bit.
+        let seen = tail.fetch_add(0, Ordering::Release);
+        self.end = Some(waiter::position_of(seen));
+        self.lifecycle.signal.close();
+    }
+
+    /// One receive attempt, as `TokenConsumer::try_receive`, that after `close` delivers
+    /// only positions below the end and then reports disconnection.
+    #[inline]
+    fn receive_once(&self, events: &mut Events, limit: usize) -> Option<Result<(), ()>> {
+        let Some(end) = self.end else {
+            return self.consumer.try_receive(events, limit);
+        };
+        let below_end = end.wrapping_sub(self.consumer.head()) & POSITION_MASK;
+        // Tokens a partial drain left count toward the limit: allow them on top.
+        let limit = limit.min(events.carried_over().saturating_add(below_end));
+        self.consumer.poll(events, limit);
+        if !events.is_empty() {
+            Some(Ok(()))
+        } else if self.consumer.head() == end {
+            Some(Err(()))
+        } else {
+            // A notify that claimed a position before the close is still writing it.
+            None
+        }
+    }
+
+    /// The blocking receive, through the wait layer's one blocking loop; `None`: timed out.
     fn block(
         &self,
         events: &mut Events,
         limit: usize,
         deadline: Option<Instant>,
-    ) -> Option<Result<(), ()>> {
-        let (waiter, tail) = self.consumer.waiter();
-        waiter.block_until(
-            tail,
-            &self.wait,
-            deadline,
-            || self.consumer.try_receive(events, limit.max(1)),
-            || self.consumer.head(),
-            || false,
-            // Tokens are conflated and few: no run to look ahead for.
-            |_| true,
-        )
+    ) -> Option<Delivered> {
+        wait::block(&mut self.receiving(events, limit), &self.wait, deadline)
+    }
+
+    fn receiving<'a>(&'a self, events: &'a mut Events, limit: usize) -> Receiving<'a> {
+        Receiving {
+            receiver: self,
+            events,
+            limit: limit.max(1),
+        }
+    }
+}
+
+/// What a receive that did not time out delivered.
+enum Delivered {
+    /// `events` holds at least one token.
+    Tokens,
+    /// Disconnected (or closed) with nothing pending.
+    Ended,
+}
+
+/// The event channel's receive as the wait layer sees it. Tokens are conflated and few: no
+/// run to look ahead for, and nothing the tail word does not show.
+struct Receiving<'a> {
+    receiver: &'a Receiver,
+    events: &'a mut Events,
+    limit: usize,
+}
+
+impl Receive for Receiving<'_> {
+    type Output = Delivered;
+
+    #[inline]
+    fn attempt(&mut self) -> Option<Delivered> {
+        match self.receiver.receive_once(self.events, self.limit)? {
+            Ok(()) => Some(Delivered::Tokens),
+            Err(()) => Some(Delivered::Ended),
+        }
+    }
+
+    fn waiter(&self) -> &Waiter {
+        self.receiver.consumer.waiter().0
+    }
+
+    fn tail(&self) -> &AtomicUsize {
+        self.receiver.consumer.waiter().1
+    }
+
+    fn head(&self) -> usize {
+        self.receiver.consumer.head()
     }
 }
 
@@ -539,21 +712,70 @@ impl futures_core::Stream for Receiver {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Token>> {
         let this = self.get_mut();
-        // The common case, a token waiting: one slot read and one clear, no buffer.
-        if let Some(token) = this.consumer.take_one() {
-            return Poll::Ready(Some(token));
+        // The common case, a token waiting: one slot read and one clear, no buffer. After
+        // `close`, only below the end.
+        if this.end != Some(this.consumer.head()) {
+            if let Some(token) = this.consumer.take_one() {
+                return Poll::Ready(Some(token));
+            }
         }
         // Otherwise the full receive: disconnection, waker registration, the re-check.
         let mut slot = std::mem::take(&mut this.stream_slot);
         let result = match this.poll_recv(cx, &mut slot, 1) {
             // `Ok` with a limit of 1: exactly one token.
             Poll::Ready(Ok(())) => Poll::Ready(slot.as_slice().first().copied()),
-            Poll::Ready(Err(RecvError)) => Poll::Ready(None),
+            Poll::Ready(Err(RecvError)) => {
+                this.terminated = true;
+                Poll::Ready(None)
+            }
             Poll::Pending => Poll::Pending,
         };
         slot.clear();
         this.stream_slot = slot;
         result
+    }
+}
+
+/// The stream is fused: once it has returned `None` (every sender gone, or
+/// [`close`](Receiver::close) called, and everything pending delivered), [`is_terminated`] is
+/// true, so it can sit in a `futures::select!` loop.
+///
+/// [`is_terminated`]: futures_core::FusedStream::is_terminated
+///
+/// ```
+/// use std::pin::Pin;
+/// use futures_core::{FusedStream, Stream};
+/// use conflux::notify::{event_channel, Token};
+///
+/// // `StreamExt::next` from futures or tokio-stream does the same.
+/// async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+///     std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+/// }
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let (sender, mut receiver) = event_channel(4);
+/// sender.notify(Token::new(1)).unwrap();
+/// receiver.close();
+/// assert_eq!(next(&mut receiver).await, Some(Token::new(1)));
+/// assert_eq!(next(&mut receiver).await, None);
+/// assert!(receiver.is_terminated());
+/// # });
+/// ```
+impl futures_core::FusedStream for Receiver {
+    fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+}
+
+impl Drop for Receiver {
+    /// Closes the token queue (every later notify answers `Closed`), then wakes the senders
+    /// awaiting `closed()`, so that a woken sender finds the channel closed.
+    fn drop(&mut self) {
+        // SAFETY: `consumer` is dropped exactly once, here, and never used afterwards: this
+        // is the receiver's own drop, and nothing below touches it.
+        unsafe { ManuallyDrop::drop(&mut self.consumer) };
+        self.lifecycle.signal.close();
     }
 }
 

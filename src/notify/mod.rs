@@ -18,7 +18,9 @@
 //!   calls your `wake` hook once (e.g. `mio::Waker::wake`); a busy loop's notifies cost nothing
 //!   extra.
 //! * [`event_channel`]: [`Sender`] + [`Receiver`], which can also block, time out or
-//!   `.await`, and reports when every sender is gone.
+//!   `.await`, and reports when every sender is gone; the receiver can
+//!   [`close`](Receiver::close) intake and keep what is pending, and senders can await
+//!   [`closed`](Sender::closed).
 //! * [`LocalNotify`]: the same rules inside one thread, with no atomics.
 //!
 //! # Guarantees

@@ -1,6 +1,7 @@
 //! Fixtures shared by the integration-test files that `mod common;` them (a subdirectory, so
 //! cargo does not build it as a test crate of its own; each including crate gets its own copy,
-//! statics included).
+//! statics included). Not every including file uses every item.
+#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;

@@ -8,20 +8,20 @@
 //! what stays in `ready` and in overflow afterwards, are what the single takes would leave: a
 //! policy sees the same overflow (`tests/mailbox_model.rs` checks this against a model).
 //!
-//! The lock rules are the single takes' too, with one relaxation: a held lock ends a non-empty
-//! batch (nothing waits for a sender's policy once something was taken). An async batch never
-//! waits for it at all: an empty one answers [`Contended`] and the poll returns `Pending`
-//! through the same register / announce / re-check as `poll_recv` (`Shared::poll_with`).
+//! The lock rules are the single takes' too: no batch waits for the overflow lock. A held lock
+//! ends a non-empty batch, and an empty one answers [`Contended`]: `Empty` for a try, and for
+//! an async batch `Pending` through the same register / announce / re-check as `poll_recv`
+//! (`Shared::poll_with`).
 //!
 //! [`ReadyQueue::pop_many`]: crate::core::ready_queue::ReadyQueue::pop_many
 
 use std::task::{Context, Poll};
 
-use super::{Contended, Shared};
+use super::{Contended, OverflowLock, Shared};
 use crate::core::ready_queue::ReadyHead;
 use crate::mailbox::mode::Mode;
 use crate::mailbox::TryRecvError;
-use crate::sync::{self, Ordering};
+use crate::sync::Ordering;
 
 impl<T, M: Mode<T>> Shared<T, M> {
     /// Takes up to `limit` messages into `buffer`, oldest first: what `limit` single takes in a
@@ -29,18 +29,15 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// single take does after its message done once after the run (the same messages end up
     /// in `ready` and in overflow, so a policy sees what it would have seen).
     ///
-    /// Waits for the overflow lock only if `wait` and nothing was taken yet (as [`take`]
-    /// does); otherwise a held lock ends the batch, or is `Err(Contended)` when the batch is
-    /// empty (as [`take_without_waiting`]).
+    /// Never waits for the overflow lock: a held lock ends the batch, or is `Err(Contended)`
+    /// when the batch is empty (as [`take_without_waiting`]).
     ///
-    /// [`take`]: Self::take
     /// [`take_without_waiting`]: Self::take_without_waiting
     pub(crate) fn take_many(
         &self,
         head: &ReadyHead,
         buffer: &mut Vec<T>,
         limit: usize,
-        wait: bool,
     ) -> Result<usize, Contended> {
         let mut taken = 0;
         loop {
@@ -54,11 +51,10 @@ impl<T, M: Mode<T>> Shared<T, M> {
                 return Ok(taken);
             }
             // `ready` has nothing published while overflow may retain messages: what a single
-            // take does with an empty `ready`, except that a held lock ends a non-empty batch.
-            let mut slow = match sync::try_lock(&self.slow) {
+            // take does with an empty `ready` (a held lock ends a non-empty batch).
+            let mut slow = match OverflowLock::try_lock(self) {
                 Some(slow) => slow,
                 None if taken > 0 => return Ok(taken),
-                None if wait => sync::lock(&self.slow),
                 None => return Err(Contended),
             };
             // The single takes that found `ready` refilled after each message would now pop
@@ -83,20 +79,18 @@ impl<T, M: Mode<T>> Shared<T, M> {
 
     /// Up to `limit` messages into `buffer`: `Ok(n >= 1)`, or, when nothing was taken,
     /// `Empty` / `Disconnected` as [`try_recv`](Self::try_recv) answers (one more look after
-    /// seeing the end). `limit == 0` is `Ok(0)` at once. `wait`: see [`take_many`](Self::take_many);
-    /// without it a contended lock is `Empty`.
+    /// seeing the end). `limit == 0` is `Ok(0)` at once. A contended lock is `Empty`.
     #[inline]
     pub(crate) fn try_recv_many(
         &self,
         head: &ReadyHead,
         buffer: &mut Vec<T>,
         limit: usize,
-        wait: bool,
     ) -> Result<usize, TryRecvError> {
         if limit == 0 {
             return Ok(0);
         }
-        match self.take_many(head, buffer, limit, wait) {
+        match self.take_many(head, buffer, limit) {
             Ok(0) => {}
             Ok(taken) => return Ok(taken),
             Err(Contended) => return Err(TryRecvError::Empty),
@@ -104,7 +98,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
         if !self.intake_ended(head) {
             return Err(TryRecvError::Empty);
         }
-        match self.take_many(head, buffer, limit, wait) {
+        match self.take_many(head, buffer, limit) {
             Ok(0) => Err(TryRecvError::Disconnected),
             Ok(taken) => Ok(taken),
             Err(Contended) => Err(TryRecvError::Empty),
@@ -123,7 +117,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
         if limit == 0 {
             return Poll::Ready(0);
         }
-        self.poll_with(head, cx, || self.try_recv_many(head, buffer, limit, false))
+        self.poll_with(head, cx, || self.try_recv_many(head, buffer, limit))
             .map(|taken| taken.unwrap_or(0))
     }
 }

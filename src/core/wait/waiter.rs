@@ -1,4 +1,4 @@
-//! The wait/wake core: how a single consumer goes to sleep without losing a wake-up, and how
+//! The wait/wake protocol: how a single consumer goes to sleep without losing a wake-up, and how
 //! producers wake it without paying for it on their fast path.
 //!
 //! ```text
@@ -25,9 +25,7 @@
 //! all: the bit test is on a value its claim returned anyway.
 
 use std::task::Waker;
-use std::time::{Duration, Instant};
 
-use super::spin_policy::{self, WaitState};
 use crate::sync::{self, thread, AtomicUsize, Mutex, Ordering};
 
 /// Tail-word bit: the consumer announced that it is about to sleep.
@@ -50,10 +48,19 @@ pub(crate) fn position_of(tail_word: usize) -> usize {
     tail_word >> POSITION_SHIFT
 }
 
-/// What a sleeping consumer is woken through.
-enum WakeTarget {
+/// What a sleeping thread or task is woken through.
+pub(crate) enum WakeTarget {
     Thread(thread::Thread),
     Task(Waker),
+}
+
+impl WakeTarget {
+    pub(crate) fn wake(self) {
+        match self {
+            WakeTarget::Thread(thread) => thread.unpark(),
+            WakeTarget::Task(waker) => waker.wake(),
+        }
+    }
 }
 
 /// Where a single consumer leaves the means to wake it.
@@ -145,118 +152,26 @@ impl Waiter {
 
     #[cold]
     pub(crate) fn wake_announced(&self, tail: &AtomicUsize) {
-        // AcqRel: Acquire pairs with the announcement's Release so the registration is visible.
-        // Only the producer that actually clears the bit wakes: one sleep, one wake-up.
-        if tail.fetch_and(!SLEEPING, Ordering::AcqRel) & SLEEPING != 0 {
+        if self.claim_announcement(tail, SLEEPING) {
             self.wake();
         }
+    }
+
+    /// Whether `seen` (a tail word the caller's RMW returned) carried an announcement that
+    /// this caller now owns the wake-up for; the caller then calls [`wake`](Self::wake),
+    /// when it is free to run a waker.
+    #[inline]
+    pub(crate) fn claim_announcement(&self, tail: &AtomicUsize, seen: usize) -> bool {
+        // AcqRel: Acquire pairs with the announcement's Release so the registration is visible.
+        // Only the producer that actually clears the bit wakes: one sleep, one wake-up.
+        seen & SLEEPING != 0 && tail.fetch_and(!SLEEPING, Ordering::AcqRel) & SLEEPING != 0
     }
 
     /// Wakes whatever is registered, outside the lock (a waker may run user code).
     pub(crate) fn wake(&self) {
         let target = sync::lock(&self.target).take();
-        match target {
-            Some(WakeTarget::Thread(thread)) => thread.unpark(),
-            Some(WakeTarget::Task(waker)) => waker.wake(),
-            None => {}
-        }
-    }
-
-    /// The blocking receive loop shared by every blocking receiver: a fast attempt, a spin
-    /// that `wait` plans (see `spin_policy`), then park until woken or until `deadline`.
-    ///
-    /// `attempt` returns `Some` when it has a result (data, or "disconnected and empty");
-    /// `head` returns the consumer's position for the announcement; `hidden_work` says whether
-    /// there is work the tail word does not show (it is checked after the announcement, so a
-    /// producer that makes such work must RMW the tail word afterwards and wake on what it
-    /// returned). Returns `None` only when `deadline` passed with `attempt` still empty, after
-    /// one last attempt. Tells `wait` how the wait went, so the next one spins as long as pays.
-    ///
-    /// `run_ahead(distance)` says whether the producers have published the item `distance`
-    /// past the one `attempt` waits for (always true for a queue that cannot tell): a receiver
-    /// that caught up with a stream looks there before it polls its own slot again (see
-    /// `spin_policy`, "Catching up with a stream"). It only reads.
-    // The wait's own inputs (tail, state, deadline) and four views of the queue it waits on;
-    // bundling the views in a trait would only move the same closures behind a name.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn block_until<R>(
-        &self,
-        tail: &AtomicUsize,
-        wait: &WaitState,
-        deadline: Option<Instant>,
-        mut attempt: impl FnMut() -> Option<R>,
-        head: impl Fn() -> usize,
-        hidden_work: impl Fn() -> bool,
-        run_ahead: impl Fn(usize) -> bool,
-    ) -> Option<R> {
-        if let Some(result) = attempt() {
-            wait.found_at_once();
-            return Some(result);
-        }
-        let plan = wait.plan();
-        let run = wait.take_caught_up();
-        if plan.spin != Some(Duration::ZERO) {
-            spin_policy::let_the_stream_run_ahead(run, &run_ahead);
-        }
-        let mut descheduled = false;
-        // When the wait began, as far as it matters: the spin reads the clock lazily.
-        let mut started = None;
-        if plan.spin != Some(Duration::ZERO) {
-            let spun = spin_policy::spin(&mut attempt, plan.spin, deadline, plan.learn);
-            descheduled = spun.descheduled;
-            if let Some(result) = spun.result {
-                if plan.learn {
-                    wait.observe(spun.took, descheduled, true);
-                }
-                return Some(result);
-            }
-            if plan.spin.is_none() {
-                // `SpinOnly` spins until the deadline: one last attempt, as below.
-                return attempt();
-            }
-            started = spun.started;
-        }
-        let start = started.unwrap_or_else(Instant::now);
-        let result = self.park_until(tail, deadline, &mut attempt, head, hidden_work);
-        if plan.learn {
-            wait.observe(start.elapsed(), descheduled, false);
-        }
-        result
-    }
-
-    /// Phase three of a blocking wait: announce, park, re-check, until `attempt` succeeds or
-    /// `deadline` passes.
-    fn park_until<R>(
-        &self,
-        tail: &AtomicUsize,
-        deadline: Option<Instant>,
-        attempt: &mut impl FnMut() -> Option<R>,
-        head: impl Fn() -> usize,
-        hidden_work: impl Fn() -> bool,
-    ) -> Option<R> {
-        loop {
-            let timeout = match deadline {
-                None => None,
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return attempt(),
-                },
-            };
-            self.register_current_thread();
-            if self.announce(tail, head(), &hidden_work) == Announce::Retry {
-                // A producer is between claiming and publishing, or just disconnected: let it
-                // finish rather than burn the core it may need.
-                thread::yield_now();
-            } else {
-                match timeout {
-                    None => thread::park(),
-                    Some(left) => thread::park_timeout(left),
-                }
-                self.withdraw(tail);
-            }
-            if let Some(result) = attempt() {
-                return Some(result);
-            }
+        if let Some(target) = target {
+            target.wake();
         }
     }
 }

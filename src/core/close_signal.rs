@@ -1,29 +1,35 @@
-//! [`CloseSignal`]: how senders awaiting [`Sender::closed`](super::Sender::closed) learn that
-//! the receiver closed the mailbox or went away.
+//! [`CloseSignal`]: how producers awaiting `closed()` (the mailbox's and the notify channel's
+//! senders) learn that the consumer closed intake or went away.
 //!
 //! ```text
 //!   Sender::closed().await                          Receiver::close / drop
 //!   ──────────────────────                          ──────────────────────
 //!   lock; closed? ─ yes ─▶ Ready                    lock; closed = true; take every waker
-//!         │ no                                      unlock; wake each (outside the lock)
-//!         ▼
+//!         │ no                                      unlock; wake each (outside the lock,
+//!         ▼                                         every one even if some panic)
 //!   keep (id, waker); unlock; Pending ◀───────────  woken
 //!   (the future's drop removes its entry)
 //! ```
 //!
 //! Any number of senders may wait, so the wakers live in a list behind a mutex of their own:
-//! only senders that await `closed()` and the one close ever take it, never an enqueue or a
-//! receive. The `closed` flag lives under the same mutex, so "check, then register" and "set,
-//! then take the wakers" cannot interleave badly; nothing else orders them.
+//! only senders that await `closed()` and the one close ever take it, never an enqueue, a
+//! notify or a receive. The `closed` flag lives under the same mutex, so "check, then register"
+//! and "set, then take the wakers" cannot interleave badly; nothing else orders them.
+//!
+//! A waker is user code: its `wake` may panic. The close wakes every waker anyway (each under
+//! `catch_unwind`) and re-raises the first panic once all are woken, so one faulty waker never
+//! strands the other waiters. No waker ever runs under the lock.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::sync::{self, Mutex};
 
-/// The wakers of senders awaiting the mailbox's close.
+/// The wakers of producers awaiting the consumer's close.
 pub(crate) struct CloseSignal {
     state: Mutex<Waiting>,
 }
@@ -46,17 +52,35 @@ impl CloseSignal {
         }
     }
 
-    /// Marks the mailbox closed and wakes every waiting sender. Idempotent.
+    /// Marks the signal closed and wakes every waiting producer. Idempotent.
+    ///
+    /// # Panics
+    ///
+    /// If a waker's `wake` panics: after every other waker has been woken, the first panic
+    /// continues from here. The signal is closed either way.
     pub(crate) fn close(&self) {
+        if let Some(payload) = self.close_catching() {
+            panic::resume_unwind(payload);
+        }
+    }
+
+    /// [`close`](Self::close), handing back the first panic of a waker instead of raising it,
+    /// for a caller with more to do before it re-raises.
+    pub(crate) fn close_catching(&self) -> Option<Box<dyn Any + Send>> {
         let wakers = {
             let mut state = sync::lock(&self.state);
             state.closed = true;
             std::mem::take(&mut state.wakers)
         };
-        // Outside the lock: a waker may run user code, even re-enter `closed()`.
+        // Outside the lock: a waker may run user code, even re-enter `closed()`. Each under
+        // `catch_unwind`, so a panicking one does not leave the rest unwoken.
+        let mut first_panic = None;
         for (_, waker) in wakers {
-            waker.wake();
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || waker.wake())) {
+                first_panic.get_or_insert(payload);
+            }
         }
+        first_panic
     }
 
     /// A future that completes once [`close`](Self::close) has been called.
@@ -68,7 +92,7 @@ impl CloseSignal {
     }
 }
 
-/// The future behind `Sender::closed`: registers its waker until the close, and withdraws it
+/// The future behind the senders' `closed()`: registers its waker until the close, and withdraws it
 /// when dropped, so futures abandoned in a `select!` loop do not pile up.
 pub(crate) struct ClosedFuture<'a> {
     signal: &'a CloseSignal,
@@ -160,5 +184,42 @@ mod tests {
         assert_eq!(count.0.load(Ordering::Relaxed), 1);
         assert!(Pin::new(&mut kept).poll(&mut cx).is_ready());
         assert!(Pin::new(&mut signal.wait()).poll(&mut cx).is_ready());
+    }
+
+    struct Explode;
+
+    impl Wake for Explode {
+        fn wake(self: Arc<Self>) {
+            panic!("this waker refuses to wake");
+        }
+    }
+
+    #[test]
+    fn a_panicking_waker_does_not_strand_the_others_and_its_panic_comes_last() {
+        let signal = CloseSignal::new();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let counting = Waker::from(Arc::clone(&count));
+        let exploding = Waker::from(Arc::new(Explode));
+        let mut first = signal.wait();
+        let mut second = signal.wait();
+        let mut third = signal.wait();
+        assert!(Pin::new(&mut first)
+            .poll(&mut Context::from_waker(&exploding))
+            .is_pending());
+        for future in [&mut second, &mut third] {
+            assert!(Pin::new(future)
+                .poll(&mut Context::from_waker(&counting))
+                .is_pending());
+        }
+        let payload = panic::catch_unwind(AssertUnwindSafe(|| signal.close())).unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"this waker refuses to wake")
+        );
+        assert_eq!(count.0.load(Ordering::Relaxed), 2, "both others woken");
+        assert!(sync::lock(&signal.state).closed);
+        let mut cx = Context::from_waker(&counting);
+        assert!(Pin::new(&mut second).poll(&mut cx).is_ready());
+        assert!(sync::lock(&signal.state).wakers.is_empty());
     }
 }

@@ -1,0 +1,216 @@
+//! Sends that wait for room: `send`, `send_blocking`, `send_timeout`, `try_send` on [`Shared`].
+//!
+//! ```text
+//!   try: nothing retained and `ready` has room? ──yes──▶ push ──▶ Ok
+//!              │ no (full, or overflow retains messages)
+//!              ▼
+//!   closed? ──▶ hand the message back
+//!   spin briefly (blocking sends), trying again
+//!   enter the ready queue's wait list (announced in the published head) ─▶ try again
+//!   sleep (park, or Pending) until woken ─▶ try again; lost the room to a newcomer?
+//!   enter again, first in line
+//! ```
+//!
+//! A send never hands its message to the policy: while overflow retains messages it waits, so
+//! it never overtakes retained work and one sender's messages stay in order whether it mixes
+//! `send` and `enqueue` or not. Who wakes a waiting send: the receiver, through the ready
+//! queue, once per slot it frees (first come, first served); the receiver's release of the
+//! overflow lock once it emptied the overflow (everyone: each tries again); closing (everyone:
+//! each gets its message back). A waiter that gives up after being woken (a timeout, a dropped
+//! future) passes the wake-up on, so the room it stood for is not lost.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use super::Shared;
+use crate::core::ready_queue::PushError;
+use crate::core::wait::wait_list::{Ticket, Turn};
+use crate::mailbox::mode::Mode;
+use crate::mailbox::{SendError, SendTimeoutError, TrySendError};
+use crate::sync::{thread, Ordering};
+
+impl<T, M: Mode<T>> Shared<T, M> {
+    /// One attempt: into `ready` if overflow retains nothing and `ready` has room.
+    #[inline]
+    pub(crate) fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
+        // Acquire: as in `enqueue` (a cleared flag comes with the refill's claims).
+        if self.overflow_active.load(Ordering::Acquire) {
+            return Err(if self.ready.is_closed() {
+                TrySendError::Closed(message)
+            } else {
+                TrySendError::Full(message)
+            });
+        }
+        match self.ready.push(message) {
+            Ok(seen) => {
+                self.waiter.wake_if_announced(self.ready.tail(), seen);
+                Ok(())
+            }
+            Err(PushError::Full(message)) => Err(TrySendError::Full(message)),
+            Err(PushError::Closed(message)) => Err(TrySendError::Closed(message)),
+        }
+    }
+
+    /// `send_blocking` (no deadline) and `send_timeout`.
+    pub(crate) fn send_blocking(
+        &self,
+        message: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
+        let mut message = match self.try_send(message) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(message)) => return Err(SendTimeoutError::Closed(message)),
+            Err(TrySendError::Full(message)) => message,
+        };
+        // Room usually appears within a few receives: spin and yield a little before the wait
+        // list (loom explores the wait itself instead).
+        #[cfg(not(loom))]
+        {
+            let backoff = crossbeam_utils::Backoff::new();
+            while !backoff.is_completed() {
+                backoff.snooze();
+                message = match self.try_send(message) {
+                    Ok(()) => return Ok(()),
+                    Err(TrySendError::Closed(message)) => {
+                        return Err(SendTimeoutError::Closed(message))
+                    }
+                    Err(TrySendError::Full(message)) => message,
+                };
+            }
+        }
+        let mut turn = Turn::Last;
+        loop {
+            let ticket = self.ready.wait_for_room_as_thread(turn);
+            message = match self.try_send(message) {
+                Ok(()) => {
+                    self.ready.leave_wait_for_room(ticket);
+                    return Ok(());
+                }
+                Err(TrySendError::Closed(message)) => {
+                    self.ready.give_up_wait_for_room(ticket);
+                    return Err(SendTimeoutError::Closed(message));
+                }
+                Err(TrySendError::Full(message)) => message,
+            };
+            while self.ready.is_waiting_for_room(ticket) {
+                match deadline {
+                    None => thread::park(),
+                    Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                        Some(left) if !left.is_zero() => thread::park_timeout(left),
+                        _ => {
+                            self.ready.give_up_wait_for_room(ticket);
+                            return self.try_send(message).map_err(|error| match error {
+                                TrySendError::Full(message) => SendTimeoutError::Timeout(message),
+                                TrySendError::Closed(message) => SendTimeoutError::Closed(message),
+                            });
+                        }
+                    },
+                }
+            }
+            // Woken: a slot was freed (or overflow emptied, or the mailbox closed).
+            message = match self.try_send(message) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(message)) => {
+                    return Err(SendTimeoutError::Closed(message))
+                }
+                Err(TrySendError::Full(message)) => message,
+            };
+            // Someone who did not wait took the room: keep our turn.
+            turn = Turn::First;
+        }
+    }
+
+    /// The future behind `Sender::send`.
+    pub(crate) fn send(&self, message: T) -> SendFuture<'_, T, M> {
+        SendFuture {
+            shared: self,
+            message: Some(message),
+            ticket: None,
+        }
+    }
+}
+
+/// Waits for room in `ready`, then sends. Cancel-safe: dropping it before it completed drops
+/// the message and passes on a wake-up it got.
+pub(crate) struct SendFuture<'a, T, M: Mode<T>> {
+    shared: &'a Shared<T, M>,
+    message: Option<T>,
+    /// Our entry in the wait for room, once we entered it.
+    ticket: Option<Ticket>,
+}
+
+// The message is never pinned: it is moved in and out of the `Option` by value.
+impl<T, M: Mode<T>> Unpin for SendFuture<'_, T, M> {}
+
+impl<T, M: Mode<T>> SendFuture<'_, T, M> {
+    /// Ends the wait (if it began) now that the send is over, one way or the other.
+    fn finish(&mut self, sent: bool) {
+        if let Some(ticket) = self.ticket.take() {
+            if sent {
+                self.shared.ready.leave_wait_for_room(ticket);
+            } else {
+                self.shared.ready.give_up_wait_for_room(ticket);
+            }
+        }
+    }
+
+    /// One attempt; `Err` hands the message back when there is no room yet.
+    fn attempt(&mut self, message: T) -> Result<Poll<Result<(), SendError<T>>>, T> {
+        match self.shared.try_send(message) {
+            Ok(()) => {
+                self.finish(true);
+                Ok(Poll::Ready(Ok(())))
+            }
+            Err(TrySendError::Closed(message)) => {
+                self.finish(false);
+                Ok(Poll::Ready(Err(SendError(message))))
+            }
+            Err(TrySendError::Full(message)) => Err(message),
+        }
+    }
+}
+
+impl<T, M: Mode<T>> Future for SendFuture<'_, T, M> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let message = this
+            .message
+            .take()
+            .expect("a send future polled after it completed");
+        let message = match this.attempt(message) {
+            Ok(done) => return done,
+            Err(message) => message,
+        };
+        // A ticket that is no longer waiting was woken, and the room went to a newcomer:
+        // enter again first in line. A ticket still waiting only has its waker refreshed.
+        let turn = if this.ticket.is_some() {
+            Turn::First
+        } else {
+            Turn::Last
+        };
+        this.ticket = Some(
+            this.shared
+                .ready
+                .wait_for_room_as_task(this.ticket, cx.waker(), turn),
+        );
+        match this.attempt(message) {
+            Ok(done) => done,
+            Err(message) => {
+                this.message = Some(message);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T, M: Mode<T>> Drop for SendFuture<'_, T, M> {
+    fn drop(&mut self) {
+        // Still holding the message: not sent, so a wake-up we got goes to the next waiter.
+        let sent = self.message.is_none();
+        self.finish(sent);
+    }
+}
