@@ -11,6 +11,7 @@
 //!
 //! | contender | threads: send / receive | tasks: send / receive |
 //! |---|---|---|
+//! | conflux (`send`) | `send_blocking(Spill(v))` / `recv_blocking()` | `send(Spill(v)).await` / `recv().await` |
 //! | conflux (`enqueue`) | `enqueue(Spill(v))` / `recv_blocking()` | `enqueue(Spill(v))` / `recv().await` |
 //! | crossbeam-channel | `send` / `recv` | (no async API) |
 //! | flume | `send` / `recv` | `send_async().await` / `recv_async().await` |
@@ -19,9 +20,11 @@
 //! | tokio mpsc | `blocking_send` / `blocking_recv` | `send().await` / `recv().await` |
 //! | commonware-actor | (no blocking receive) | `enqueue(m)` / `recv().await` |
 //!
-//! conflux's `enqueue` never waits: once `ready` is full, the message goes to its policy
-//! (`Spill`: appended to the overflow), and the producer carries on, ignoring `Backoff` as a
-//! spilling user does. commonware's mailbox does the same with a spilling message.
+//! conflux runs every row twice, once through each way it sends: its waiting sends, which
+//! put the message into `ready` and wait while it is full (as every channel's send does), and
+//! `enqueue`, which never waits: once `ready` is full the message goes to its policy (`Spill`:
+//! appended to the overflow) and the producer carries on, ignoring `Backoff` as a spilling
+//! user does. commonware's mailbox does the same with a spilling message.
 //!
 //! **Why it is fair.** Every contender runs the same generic producer and consumer code around
 //! its calls; each run builds a fresh channel. In the thread rows the producers are spawned and
@@ -175,8 +178,43 @@ impl TaskFanIn for ConfluxEnqueue {
     }
 }
 
-// TODO(conflux send): a `ConfluxSend` contender (`send_blocking` / `send().await` into the
-// same `Spill<u64>` mailbox) and its cases, once `Sender::send` exists.
+/// conflux through its waiting sends (`send_blocking`, `send().await`), which put the message
+/// into `ready` and never hand it to the policy; the message type is the same `Spill<u64>`.
+struct ConfluxSend;
+
+impl ThreadFanIn for ConfluxSend {
+    const NAME: &'static str = "conflux";
+    type Tx = conflux::mailbox::Sender<Spill<u64>>;
+    type Rx = conflux::mailbox::Receiver<Spill<u64>>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        conflux::mailbox::new(nz(capacity))
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) {
+        tx.send_blocking(Spill(value)).unwrap();
+    }
+    #[inline]
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv_blocking().map(|m| m.0)
+    }
+}
+
+impl TaskFanIn for ConfluxSend {
+    const NAME: &'static str = "conflux";
+    type Tx = conflux::mailbox::Sender<Spill<u64>>;
+    type Rx = conflux::mailbox::Receiver<Spill<u64>>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        conflux::mailbox::new(nz(capacity))
+    }
+    #[inline]
+    async fn send(tx: &Self::Tx, value: u64) {
+        tx.send(Spill(value)).await.unwrap();
+    }
+    #[inline]
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().await.map(|m| m.0)
+    }
+}
 
 struct Crossbeam;
 
@@ -512,43 +550,77 @@ fn tasks<C: TaskFanIn>(producers: u64) -> Contender {
     contender(C::NAME, producers, task_run::<C>)
 }
 
+/// The peers of a thread row (every one with a blocking send and receive).
+fn thread_peers(producers: u64) -> Vec<Contender> {
+    vec![
+        threads::<Crossbeam>(producers),
+        threads::<Flume>(producers),
+        threads::<Kanal>(producers),
+        threads::<Crossfire>(producers),
+        threads::<Tokio>(producers),
+    ]
+}
+
+/// The peers of a task row (every one with an async send or a never-waiting enqueue, and an
+/// async receive).
+fn task_peers(producers: u64) -> Vec<Contender> {
+    vec![
+        tasks::<Flume>(producers),
+        tasks::<Kanal>(producers),
+        tasks::<Crossfire>(producers),
+        tasks::<Tokio>(producers),
+        tasks::<Commonware>(producers),
+    ]
+}
+
+/// Each row twice, once per way conflux sends (conflux comes first in a case, and every other
+/// contender counts as a peer): the peers run in both, so each case's ratios come from one
+/// interleaved run.
 pub fn cases() -> Vec<Case> {
     // crossfire's docs ask for this once, before its channels are used: it picks the backoff
     // that suits the host (yielding instead of spinning on a single core).
     crossfire::detect_backoff_cfg();
     let mut cases = Vec::new();
     for producers in [1, 4, 16] {
-        let plural = if producers == 1 { "" } else { "s" };
+        let row = format!(
+            "fan-in: {producers} producer thread{} -> blocking consumer",
+            if producers == 1 { "" } else { "s" }
+        );
+        let with = |conflux: Contender| {
+            let mut contenders = vec![conflux];
+            contenders.extend(thread_peers(producers));
+            contenders
+        };
         cases.push(Case {
-            name: format!(
-                "fan-in: {producers} producer thread{plural} -> blocking consumer (conflux enqueue+Spill)"
-            ),
+            name: format!("{row} (conflux send_blocking)"),
             unit: "message",
-            contenders: vec![
-                threads::<ConfluxEnqueue>(producers),
-                threads::<Crossbeam>(producers),
-                threads::<Flume>(producers),
-                threads::<Kanal>(producers),
-                threads::<Crossfire>(producers),
-                threads::<Tokio>(producers),
-            ],
+            contenders: with(threads::<ConfluxSend>(producers)),
+        });
+        cases.push(Case {
+            name: format!("{row} (conflux enqueue+Spill)"),
+            unit: "message",
+            contenders: with(threads::<ConfluxEnqueue>(producers)),
         });
     }
     for producers in [1, 4, 64] {
-        let plural = if producers == 1 { "" } else { "s" };
+        let row = format!(
+            "fan-in: {producers} producer task{} -> consumer task, tokio 2 workers",
+            if producers == 1 { "" } else { "s" }
+        );
+        let with = |conflux: Contender| {
+            let mut contenders = vec![conflux];
+            contenders.extend(task_peers(producers));
+            contenders
+        };
         cases.push(Case {
-            name: format!(
-                "fan-in: {producers} producer task{plural} -> consumer task, tokio 2 workers (conflux enqueue+Spill)"
-            ),
+            name: format!("{row} (conflux send().await)"),
             unit: "message",
-            contenders: vec![
-                tasks::<ConfluxEnqueue>(producers),
-                tasks::<Flume>(producers),
-                tasks::<Kanal>(producers),
-                tasks::<Crossfire>(producers),
-                tasks::<Tokio>(producers),
-                tasks::<Commonware>(producers),
-            ],
+            contenders: with(tasks::<ConfluxSend>(producers)),
+        });
+        cases.push(Case {
+            name: format!("{row} (conflux enqueue+Spill)"),
+            unit: "message",
+            contenders: with(tasks::<ConfluxEnqueue>(producers)),
         });
     }
     cases
