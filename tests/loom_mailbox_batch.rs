@@ -42,7 +42,7 @@ fn recv_many_racing_a_spilling_sender_gets_everything_in_order() {
 
 /// `Sender::len` takes the overflow lock the way every sender-side holder must (unlock, then
 /// a tail-word RMW that wakes an announced receiver): an async batch receive that found the
-/// lock held by the reader is woken. Deadlocks if `len` takes the lock without `SenderLock`.
+/// lock held by the reader is woken. Deadlocks if `len` takes the lock without `OverflowLock`.
 #[test]
 fn recv_many_contending_with_a_sender_len_reader_is_woken() {
     model(|| {

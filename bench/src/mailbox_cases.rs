@@ -1,12 +1,16 @@
-//! `conflux::mailbox` against commonware-actor's mailbox, crossbeam-channel, flume and tokio's
-//! bounded mpsc, through one adapter trait so every contender runs the same code around its
-//! calls. For the channels, "full" means the caller retries (they have no overflow); conflux
-//! and commonware hand a full `ready`'s excess to the message type's policy (here: spill).
+//! `conflux::mailbox` against commonware-actor's mailbox and the bounded channels people pick
+//! (crossbeam-channel, flume, tokio's mpsc, kanal, crossfire's mpsc), through one adapter trait
+//! so every contender runs the same code around its calls. For the channels, "full" means the
+//! caller retries or blocks (they have no overflow); conflux and commonware hand a full
+//! `ready`'s excess to the message type's policy (here: spill).
 //!
 //! **Why it is fair.** Every contender runs the same generic workload; messages are counted on
 //! the receiving side (and asserted for the spill case), so nobody wins by losing messages.
-//! Cross-thread cases spin-wait through one helper that yields its core every 64 idle steps
-//! (the same for all), and run batches of at least 16384 messages.
+//! Where a row's producer retries a non-blocking send (the spinning consumers), every
+//! contender retries through one helper that yields its core every 64 idle steps; where the
+//! consumer blocks, each channel's producer uses its own blocking send, as its users would
+//! (conflux: `enqueue`, and `send_blocking` as a second contender; see [`BlockingRecv`]). Cross-thread rows run batches of at least
+//! 16384 messages.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -27,9 +31,25 @@ pub trait Mailbox: 'static {
     fn try_recv(rx: &mut Self::Rx) -> Option<u64>;
 }
 
-/// A blocking receive, for the contenders that have one.
+/// A blocking receive and send, for the contenders that have a blocking receive.
 pub trait BlockingRecv: Mailbox {
     fn recv(rx: &mut Self::Rx) -> Option<u64>;
+    /// The library's blocking send: waits while the channel is full. conflux's `enqueue`
+    /// contenders ([`Conflux`], [`ConfluxRefusing`]) keep `enqueue`: an enqueue into a full
+    /// `ready` goes to the overflow policy, and when refused it is retried through the
+    /// spinning consumers' idle wait; [`ConfluxSendBlocking`] is conflux's blocking send.
+    /// The default is that retry; a library with a blocking send overrides it.
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        retry_until_taken::<Self>(tx, value);
+    }
+}
+
+/// [`BlockingRecv::send_blocking`] for a mailbox without one: retry until taken.
+fn retry_until_taken<M: Mailbox + ?Sized>(tx: &M::Tx, value: u64) {
+    let mut idle = 0u32;
+    while !M::send(tx, value) {
+        idle_wait(&mut idle);
+    }
 }
 
 fn nz(capacity: usize) -> NonZeroUsize {
@@ -57,6 +77,37 @@ impl Mailbox for Conflux {
 impl BlockingRecv for Conflux {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv_blocking().map(|m| m.0)
+    }
+}
+
+/// conflux's blocking send (`Sender::send_blocking`): waits for room in `ready` and never
+/// hands the message to the policy. A second conflux contender in the blocking-consumer rows,
+/// beside `enqueue`.
+pub struct ConfluxSendBlocking;
+impl Mailbox for ConfluxSendBlocking {
+    const NAME: &'static str = "conflux send_blocking";
+    type Tx = <Conflux as Mailbox>::Tx;
+    type Rx = <Conflux as Mailbox>::Rx;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        Conflux::new(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.try_send(conflux::mailbox::policies::Spill(value))
+            .is_ok()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        Conflux::try_recv(rx)
+    }
+}
+impl BlockingRecv for ConfluxSendBlocking {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        Conflux::recv(rx)
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send_blocking(conflux::mailbox::policies::Spill(value))
+            .unwrap();
     }
 }
 
@@ -96,66 +147,78 @@ impl BlockingRecv for ConfluxRefusing {
     }
 }
 
-/// commonware-actor's mailbox needs a metrics sink; this one discards everything.
-#[derive(Clone, Copy, Debug, Default)]
-struct NoMetrics;
+/// commonware-actor's mailbox, the seed peer of `conflux::mailbox`: in the default build, left
+/// out with `--no-default-features` (it pulls in commonware-runtime and, through it, C crypto
+/// libraries that make most of the runner's first build).
+#[cfg(feature = "commonware")]
+mod commonware_peer {
+    use std::collections::VecDeque;
 
-impl commonware_runtime::Supervisor for NoMetrics {
-    fn name(&self) -> commonware_runtime::Name {
-        commonware_runtime::Name::default()
+    use super::{nz, Mailbox};
+
+    /// commonware-actor's mailbox needs a metrics sink; this one discards everything.
+    #[derive(Clone, Copy, Debug, Default)]
+    struct NoMetrics;
+
+    impl commonware_runtime::Supervisor for NoMetrics {
+        fn name(&self) -> commonware_runtime::Name {
+            commonware_runtime::Name::default()
+        }
+        fn child(&self, _label: &'static str) -> Self {
+            NoMetrics
+        }
+        fn with_attribute(self, _key: &'static str, _value: impl std::fmt::Display) -> Self {
+            self
+        }
     }
-    fn child(&self, _label: &'static str) -> Self {
-        NoMetrics
+
+    impl commonware_runtime::Metrics for NoMetrics {
+        fn register<
+            N: Into<String>,
+            H: Into<String>,
+            M: commonware_runtime::telemetry::metrics::Metric,
+        >(
+            &self,
+            _name: N,
+            _help: H,
+            metric: M,
+        ) -> commonware_runtime::telemetry::metrics::Registered<M> {
+            commonware_runtime::telemetry::metrics::Registered::detached(metric)
+        }
+        fn encode(&self) -> String {
+            String::new()
+        }
     }
-    fn with_attribute(self, _key: &'static str, _value: impl std::fmt::Display) -> Self {
-        self
+
+    /// The commonware message: spills, like `Spill<u64>` on the conflux side.
+    pub struct CwMessage(u64);
+    impl commonware_actor::mailbox::Policy for CwMessage {
+        type Overflow = VecDeque<CwMessage>;
+        fn handle(overflow: &mut VecDeque<CwMessage>, message: CwMessage) {
+            overflow.push_back(message);
+        }
+    }
+
+    pub struct Commonware;
+    impl Mailbox for Commonware {
+        const NAME: &'static str = "commonware";
+        type Tx = commonware_actor::mailbox::Sender<CwMessage>;
+        type Rx = commonware_actor::mailbox::Receiver<CwMessage>;
+        fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+            commonware_actor::mailbox::new(NoMetrics, nz(capacity))
+        }
+        #[inline]
+        fn send(tx: &Self::Tx, value: u64) -> bool {
+            tx.enqueue(CwMessage(value)).accepted()
+        }
+        #[inline]
+        fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+            rx.try_recv().ok().map(|m| m.0)
+        }
     }
 }
-
-impl commonware_runtime::Metrics for NoMetrics {
-    fn register<
-        N: Into<String>,
-        H: Into<String>,
-        M: commonware_runtime::telemetry::metrics::Metric,
-    >(
-        &self,
-        _name: N,
-        _help: H,
-        metric: M,
-    ) -> commonware_runtime::telemetry::metrics::Registered<M> {
-        commonware_runtime::telemetry::metrics::Registered::detached(metric)
-    }
-    fn encode(&self) -> String {
-        String::new()
-    }
-}
-
-/// The commonware message: spills, like `Spill<u64>` on the conflux side.
-pub struct CwMessage(u64);
-impl commonware_actor::mailbox::Policy for CwMessage {
-    type Overflow = VecDeque<CwMessage>;
-    fn handle(overflow: &mut VecDeque<CwMessage>, message: CwMessage) {
-        overflow.push_back(message);
-    }
-}
-
-pub struct Commonware;
-impl Mailbox for Commonware {
-    const NAME: &'static str = "commonware";
-    type Tx = commonware_actor::mailbox::Sender<CwMessage>;
-    type Rx = commonware_actor::mailbox::Receiver<CwMessage>;
-    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
-        commonware_actor::mailbox::new(NoMetrics, nz(capacity))
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, value: u64) -> bool {
-        tx.enqueue(CwMessage(value)).accepted()
-    }
-    #[inline]
-    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.try_recv().ok().map(|m| m.0)
-    }
-}
+#[cfg(feature = "commonware")]
+use commonware_peer::Commonware;
 
 pub struct Crossbeam;
 impl Mailbox for Crossbeam {
@@ -177,6 +240,9 @@ impl Mailbox for Crossbeam {
 impl BlockingRecv for Crossbeam {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv().ok()
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
     }
 }
 
@@ -201,6 +267,9 @@ impl BlockingRecv for Flume {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv().ok()
     }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
 }
 
 pub struct Tokio;
@@ -223,6 +292,64 @@ impl Mailbox for Tokio {
 impl BlockingRecv for Tokio {
     fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.blocking_recv()
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.blocking_send(value).unwrap();
+    }
+}
+
+pub struct Kanal;
+impl Mailbox for Kanal {
+    const NAME: &'static str = "kanal";
+    type Tx = kanal::Sender<u64>;
+    type Rx = kanal::Receiver<u64>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        kanal::bounded(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        // `Ok(false)`: full; `Err`: closed, which the workloads never do while sending.
+        tx.try_send(value) == Ok(true)
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok().flatten()
+    }
+}
+impl BlockingRecv for Kanal {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
+}
+
+/// crossfire's multi-producer, single-consumer bounded channel (the mailbox's shape), with
+/// blocking ends.
+pub struct Crossfire;
+impl Mailbox for Crossfire {
+    const NAME: &'static str = "crossfire";
+    type Tx = crossfire::MTx<crossfire::mpsc::Array<u64>>;
+    type Rx = crossfire::Rx<crossfire::mpsc::Array<u64>>;
+    fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
+        crossfire::mpsc::bounded_blocking(capacity)
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) -> bool {
+        tx.try_send(value).is_ok()
+    }
+    #[inline]
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+impl BlockingRecv for Crossfire {
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn send_blocking(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
     }
 }
 
@@ -320,13 +447,14 @@ fn producer_to_spinning_consumer<M: Mailbox>() -> Contender {
     .min_iterations(1 << 14)
 }
 
-/// As above, but the consumer waits in its blocking receive.
+/// A producer thread sends `iterations` messages through its blocking send (conflux: enqueue,
+/// retrying when refused); this thread waits in its blocking receive until it has them all.
 ///
 /// With [`Conflux`] (`Spill`) a producer that keeps pace with the consumer is never told
 /// "full": once the consumer falls a whole `ready` behind (a park's wake-up, a descheduling)
 /// the producer spills, and `ready` stays full with every enqueue and receive taking the
 /// overflow lock until the consumer pulls ahead (BENCHMARKS.md, "Waiting"). The wait rows use
-/// [`ConfluxRefusing`], whose producer retries when full like the channels'.
+/// [`ConfluxRefusing`], whose producer waits for room (retrying) as the channels' do.
 pub(crate) fn producer_to_waiting_consumer<M: BlockingRecv>() -> Contender {
     producer_to_prepared_consumer::<M>(|_| {})
 }
@@ -347,10 +475,7 @@ fn producer_to_prepared_consumer<M: BlockingRecv>(prepare: fn(&mut M::Rx)) -> Co
         prepare(&mut rx);
         let producer = thread::spawn(move || {
             for value in 0..iterations {
-                let mut idle = 0u32;
-                while !M::send(&tx, value) {
-                    idle_wait(&mut idle);
-                }
+                M::send_blocking(&tx, value);
             }
         });
         let mut received = 0;
@@ -383,7 +508,7 @@ fn spill_then_drain<M: Mailbox>() -> Contender {
     })
 }
 
-fn all_peers(make: [fn() -> Contender; 5]) -> Vec<Contender> {
+fn all_peers<const N: usize>(make: [fn() -> Contender; N]) -> Vec<Contender> {
     make.iter().map(|f| f()).collect()
 }
 
@@ -394,10 +519,13 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 sends_into_empty::<Conflux>,
+                #[cfg(feature = "commonware")]
                 sends_into_empty::<Commonware>,
                 sends_into_empty::<Crossbeam>,
                 sends_into_empty::<Flume>,
                 sends_into_empty::<Tokio>,
+                sends_into_empty::<Kanal>,
+                sends_into_empty::<Crossfire>,
             ]),
         },
         Case {
@@ -405,10 +533,13 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 receives_from_full::<Conflux>,
+                #[cfg(feature = "commonware")]
                 receives_from_full::<Commonware>,
                 receives_from_full::<Crossbeam>,
                 receives_from_full::<Flume>,
                 receives_from_full::<Tokio>,
+                receives_from_full::<Kanal>,
+                receives_from_full::<Crossfire>,
             ]),
         },
         Case {
@@ -416,10 +547,13 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 round_trip::<Conflux>,
+                #[cfg(feature = "commonware")]
                 round_trip::<Commonware>,
                 round_trip::<Crossbeam>,
                 round_trip::<Flume>,
                 round_trip::<Tokio>,
+                round_trip::<Kanal>,
+                round_trip::<Crossfire>,
             ]),
         },
         Case {
@@ -427,16 +561,19 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: all_peers([
                 producer_to_spinning_consumer::<Conflux>,
+                #[cfg(feature = "commonware")]
                 producer_to_spinning_consumer::<Commonware>,
                 producer_to_spinning_consumer::<Crossbeam>,
                 producer_to_spinning_consumer::<Flume>,
                 producer_to_spinning_consumer::<Tokio>,
+                producer_to_spinning_consumer::<Kanal>,
+                producer_to_spinning_consumer::<Crossfire>,
             ]),
         },
         Case {
             // Each contender's best way to busy-poll: conflux's `SpinOnly` blocking receive
             // (refused when full, so its producer retries like the others), the peers'
-            // `try_recv` loops (crossbeam-channel and flume have no never-parking receive).
+            // `try_recv` loops (their blocking receives may park).
             name: "mailbox: 1 producer thread -> busy-polling consumer (conflux: SpinOnly recv)"
                 .to_string(),
             unit: "message",
@@ -444,6 +581,8 @@ pub fn cases() -> Vec<Case> {
                 producer_to_spin_only_consumer(),
                 producer_to_spinning_consumer::<Crossbeam>(),
                 producer_to_spinning_consumer::<Flume>(),
+                producer_to_spinning_consumer::<Kanal>(),
+                producer_to_spinning_consumer::<Crossfire>(),
             ],
         },
         Case {
@@ -451,9 +590,12 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: vec![
                 producer_to_waiting_consumer::<Conflux>(),
+                producer_to_waiting_consumer::<ConfluxSendBlocking>(),
                 producer_to_waiting_consumer::<Crossbeam>(),
                 producer_to_waiting_consumer::<Flume>(),
                 producer_to_waiting_consumer::<Tokio>(),
+                producer_to_waiting_consumer::<Kanal>(),
+                producer_to_waiting_consumer::<Crossfire>(),
             ],
         },
         Case {
@@ -461,6 +603,7 @@ pub fn cases() -> Vec<Case> {
             unit: "message",
             contenders: vec![
                 spill_then_drain::<Conflux>(),
+                #[cfg(feature = "commonware")]
                 spill_then_drain::<Commonware>(),
             ],
         },

@@ -18,7 +18,7 @@
 //! | kanal | `send` / `recv` | `send().await` / `recv().await` |
 //! | crossfire (`mpsc`) | `send` / `recv` | `send().await` / `recv().await` |
 //! | tokio mpsc | `blocking_send` / `blocking_recv` | `send().await` / `recv().await` |
-//! | commonware-actor | (no blocking receive) | `enqueue(m)` / `recv().await` |
+//! | commonware-actor (feature `commonware`) | (no blocking receive) | `enqueue(m)` / `recv().await` |
 //!
 //! conflux runs every row twice, once through each way it sends: its waiting sends, which
 //! put the message into `ready` and wait while it is full (as every channel's send does), and
@@ -36,6 +36,7 @@
 //! messages; once per contender (its first batch, outside any measurement) a run also checks
 //! that each producer's messages arrived in the order it sent them.
 
+#[cfg(feature = "commonware")]
 use std::collections::VecDeque;
 use std::future::Future;
 use std::num::NonZeroUsize;
@@ -381,9 +382,11 @@ impl TaskFanIn for Tokio {
 }
 
 /// commonware-actor's mailbox needs a metrics sink; this one discards everything.
+#[cfg(feature = "commonware")]
 #[derive(Clone, Copy, Debug, Default)]
 struct NoMetrics;
 
+#[cfg(feature = "commonware")]
 impl commonware_runtime::Supervisor for NoMetrics {
     fn name(&self) -> commonware_runtime::Name {
         commonware_runtime::Name::default()
@@ -396,6 +399,7 @@ impl commonware_runtime::Supervisor for NoMetrics {
     }
 }
 
+#[cfg(feature = "commonware")]
 impl commonware_runtime::Metrics for NoMetrics {
     fn register<
         N: Into<String>,
@@ -415,8 +419,10 @@ impl commonware_runtime::Metrics for NoMetrics {
 }
 
 /// commonware's message: spills, like `Spill<u64>` on the conflux side.
+#[cfg(feature = "commonware")]
 struct CwSpill(u64);
 
+#[cfg(feature = "commonware")]
 impl commonware_actor::mailbox::Policy for CwSpill {
     type Overflow = VecDeque<CwSpill>;
     fn handle(overflow: &mut VecDeque<CwSpill>, message: CwSpill) {
@@ -424,8 +430,10 @@ impl commonware_actor::mailbox::Policy for CwSpill {
     }
 }
 
+#[cfg(feature = "commonware")]
 struct Commonware;
 
+#[cfg(feature = "commonware")]
 impl TaskFanIn for Commonware {
     const NAME: &'static str = "commonware";
     type Tx = commonware_actor::mailbox::Sender<CwSpill>;
@@ -569,6 +577,7 @@ fn task_peers(producers: u64) -> Vec<Contender> {
         tasks::<Kanal>(producers),
         tasks::<Crossfire>(producers),
         tasks::<Tokio>(producers),
+        #[cfg(feature = "commonware")]
         tasks::<Commonware>(producers),
     ]
 }

@@ -1,8 +1,8 @@
-//! How blocking receives wait (issue 10): the same request/reply exchange measured three ways
+//! How blocking receives wait: the same request/reply exchange measured three ways
 //! (wall time on a quiet box, process CPU time burned, wall time with one CPU-bound thread per
 //! core competing), and a producer thread feeding a blocking mailbox consumer. conflux (its
-//! default, adaptive wait) against nexus-notify and crossbeam-channel, and flume for the
-//! mailbox.
+//! default, adaptive wait) against nexus-notify and crossbeam-channel, kanal and crossfire,
+//! and flume for the mailbox.
 //!
 //! **Why it is fair.** The round trip is the one in `channel_cases.rs` (a ping thread and an
 //! echo thread, one token / one unit message per hop, each library's ordinary blocking
@@ -15,42 +15,36 @@
 //!   burn CPU (started before the timed part, stopped after it), so there are more runnable
 //!   threads than cores and a waiter that spins holds a core its partner needs.
 //!
-//! `CONFLUX_WAIT=park|spin20|spinonly` runs conflux's round trips (these and the plain one in
-//! `channel_cases.rs`, which share one body) with that fixed
+//! The runner's `--conflux-wait park|spin20|spinonly` runs conflux's round trips (these and the
+//! plain one in `channel_cases.rs`, which share one body) with that fixed
 //! [`conflux::WaitStrategy`] instead of the adaptive default (`Park`, `Spin(20 us)` — the
 //! fixed spin conflux had before, `SpinOnly`), to compare strategies on a host.
 //!
 //! The mailbox case is `mailbox_cases`' producer -> blocking consumer workload (capacity 1024,
-//! the producer retries when full), repeated here so that `--filter wait` shows all four. Here
-//! conflux's message is refused while `ready` is full (`ConfluxRefusing`), so its producer
-//! retries exactly as the channels' do, and the row measures the hand-off and the wait; the
-//! mailbox row keeps `Spill`, whose producer is never refused and spills instead.
+//! the channels' producers in their blocking send), repeated here so that `--filter wait`
+//! shows all four. Here conflux's message is refused while `ready` is full
+//! (`ConfluxRefusing`): its `enqueue` producer retries (spinning, yielding every 64 tries)
+//! until `ready` has room, and the row measures the hand-off and the wait; conflux's
+//! `send_blocking` (which waits for room and never calls the policy) runs beside it. The
+//! mailbox row keeps `Spill`, whose `enqueue` producer is never refused and spills instead.
 //! Other work on the box shows in every row: quote ranges over runs and the load.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::channel_cases::{conflux_round_trips, crossbeam_round_trips, nexus_round_trips};
+use crate::channel_cases::{lost_wakeups_note, round_trippers, RoundTrips};
 use crate::harness::{Case, Contender};
-use crate::mailbox_cases::{producer_to_waiting_consumer, ConfluxRefusing, Crossbeam, Flume};
+use crate::host::process_cpu_time;
+use crate::mailbox_cases::{
+    producer_to_waiting_consumer, ConfluxRefusing, ConfluxSendBlocking, Crossbeam, Crossfire,
+    Flume, Kanal,
+};
 
 /// Batches are never shorter than this many round trips (see `Contender::min_iterations`).
 const MIN_ROUND_TRIPS: u64 = 256;
-
-/// The process's CPU time so far, every thread, user + system.
-fn process_cpu_time() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid, writable timespec; the clock id is a constant the kernel knows.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
-    assert_eq!(status, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
-    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
-}
 
 #[derive(Clone, Copy)]
 enum Meter {
@@ -97,7 +91,7 @@ impl Drop for Competitors {
 }
 
 /// Wraps a batch of round trips (`run(iterations)`) in the meter.
-fn metered(name: &'static str, meter: Meter, run: fn(u64)) -> Contender {
+fn metered(name: &'static str, meter: Meter, mut run: RoundTrips) -> Contender {
     Contender::timed(name, move |iterations| {
         let took = match meter {
             Meter::Wall => {
@@ -124,52 +118,60 @@ fn metered(name: &'static str, meter: Meter, run: fn(u64)) -> Contender {
     .min_iterations(MIN_ROUND_TRIPS)
 }
 
-fn round_trip_case(name: &str, unit: &'static str, meter: Meter) -> Case {
-    Case {
-        name: name.to_string(),
-        unit,
-        contenders: vec![
-            metered("conflux", meter, conflux_round_trips),
-            metered("nexus-notify", meter, nexus_round_trips),
-            metered("crossbeam-channel", meter, crossbeam_round_trips),
-        ],
-    }
+fn round_trip_case(
+    name: &str,
+    unit: &'static str,
+    meter: Meter,
+    strategy: conflux::WaitStrategy,
+) -> Case {
+    let lost = Arc::new(AtomicU64::new(0));
+    let contenders = round_trippers(strategy, &lost)
+        .into_iter()
+        .map(|(contender, run)| metered(contender, meter, run))
+        .collect();
+    Case::new(name, unit, contenders).with_note(lost_wakeups_note(name, lost))
 }
 
-pub fn cases() -> Vec<Case> {
+/// `strategy`: how conflux's receivers wait in the round trips (the adaptive default unless
+/// `--conflux-wait`).
+pub fn cases(strategy: conflux::WaitStrategy) -> Vec<Case> {
     vec![
         round_trip_case(
             "wait: blocking round trip, quiet, wall",
             "round trip",
             Meter::Wall,
+            strategy,
         ),
         round_trip_case(
             "wait: blocking round trip, quiet, CPU time (all threads)",
             "round trip (CPU ns)",
             Meter::Cpu,
+            strategy,
         ),
-        Case {
-            name: "wait: 1 producer thread -> blocking mailbox consumer".to_string(),
-            unit: "message",
-            contenders: vec![
+        Case::new(
+            "wait: 1 producer thread -> blocking mailbox consumer",
+            "message",
+            vec![
                 producer_to_waiting_consumer::<ConfluxRefusing>(),
+                producer_to_waiting_consumer::<ConfluxSendBlocking>(),
                 producer_to_waiting_consumer::<Crossbeam>(),
                 producer_to_waiting_consumer::<Flume>(),
+                producer_to_waiting_consumer::<Kanal>(),
+                producer_to_waiting_consumer::<Crossfire>(),
             ],
-        },
+        ),
+        // Last in every round: right after its CPU-bound threads stop, the scheduler often
+        // puts the next case's new producer thread on its consumer's CPU (for that case's
+        // whole batch, whatever pause follows), and a case that starts threads would then
+        // measure that placement instead of its own workload (the mailbox row went from
+        // 17-19 to 26-45 ns when it ran next). What follows it is the next round's
+        // single-thread notify cases.
+        round_trip_case(
+            "wait: blocking round trip, 1 CPU-bound thread per core, wall",
+            "round trip",
+            Meter::Loaded,
+            strategy,
+        )
+        .last_in_round(),
     ]
-}
-
-/// The round trip with one CPU-bound thread per core. The runner runs it last in each round:
-/// right after its CPU-bound threads stop, the scheduler often puts the next case's new
-/// producer thread on its consumer's CPU (for that case's whole batch, whatever pause follows),
-/// and a case that starts threads would then measure that placement instead of its own
-/// workload (BENCHMARKS.md, "Waiting": the mailbox row went 17-19 -> 26-45 ns when it ran
-/// next). What follows it is the next round's single-thread notify cases.
-pub fn loaded_case() -> Case {
-    round_trip_case(
-        "wait: blocking round trip, 1 CPU-bound thread per core, wall",
-        "round trip",
-        Meter::Loaded,
-    )
 }

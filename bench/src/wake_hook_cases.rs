@@ -15,8 +15,8 @@
 //!   whenever it finds the queue empty.
 //!
 //! Both count every `mio::Waker::wake` call (one `eventfd` write, a system call, on Linux),
-//! the end-of-batch one included, and the loop's sleeps; [`wake_table`] reports them per
-//! 100 000 notifies next to the timing table. The same `mio::Poll`, the same queue code and
+//! the end-of-batch one included, and the loop's sleeps; the case's extra rows
+//! ([`wake_table`]) report them per 100 000 notifies next to the timing table. The same `mio::Poll`, the same queue code and
 //! the same loop shape serve both; only who decides to wake differs.
 
 use std::hint::black_box;
@@ -33,24 +33,14 @@ const CAPACITY: usize = 4096;
 const WAKE: mio::Token = mio::Token(0);
 
 /// Totals over every batch a contender ran (calibration included): notifies, wake calls,
-/// and the loop's sleeps in `mio::Poll`.
+/// and the loop's sleeps in `mio::Poll`. Relaxed throughout: statistics, read after the
+/// batches' threads are joined.
 #[derive(Default)]
-pub struct Counts {
+struct Counts {
     notifies: AtomicU64,
     wakes: AtomicU64,
     sleeps: AtomicU64,
 }
-
-pub static HOOK: Counts = Counts {
-    notifies: AtomicU64::new(0),
-    wakes: AtomicU64::new(0),
-    sleeps: AtomicU64::new(0),
-};
-pub static NAIVE: Counts = Counts {
-    notifies: AtomicU64::new(0),
-    wakes: AtomicU64::new(0),
-    sleeps: AtomicU64::new(0),
-};
 
 /// Which way the loop is woken.
 #[derive(Clone, Copy)]
@@ -59,14 +49,10 @@ enum Way {
     Naive,
 }
 
-fn contender(way: Way) -> Contender {
+fn contender(way: Way, counts: Arc<Counts>) -> Contender {
     let name = match way {
         Way::Hook => "conflux hook",
         Way::Naive => "wake per notify",
-    };
-    let counts = match way {
-        Way::Hook => &HOOK,
-        Way::Naive => &NAIVE,
     };
     let mut poll = Poll::new().expect("mio::Poll");
     let waker = Arc::new(Waker::new(poll.registry(), WAKE).expect("mio::Waker"));
@@ -148,33 +134,35 @@ fn run_loop(way: Way, poller: &Poller, poll: &mut Poll, mio_events: &mut mio::Ev
 }
 
 /// The wake system calls and sleeps of each way, per 100 000 notifies, as Markdown rows.
-pub fn wake_table() -> String {
+fn wake_table(hook: &Counts, naive: &Counts) -> String {
     let per_100k = |counts: &Counts, of: &AtomicU64| {
         of.load(Ordering::Relaxed) as f64 * 100_000.0
             / counts.notifies.load(Ordering::Relaxed).max(1) as f64
     };
-    let hook_wakes = per_100k(&HOOK, &HOOK.wakes);
-    let naive_wakes = per_100k(&NAIVE, &NAIVE.wakes);
+    let hook_wakes = per_100k(hook, &hook.wakes);
+    let naive_wakes = per_100k(naive, &naive.wakes);
     format!(
         "| wake system calls per 100 000 notifies | conflux hook {:.1} | wake per notify {:.1} | {:.4} |\n\
          | loop sleeps in mio::Poll per 100 000 notifies | conflux hook {:.1} | wake per notify {:.1} | - |\n",
         hook_wakes,
         naive_wakes,
         hook_wakes / naive_wakes.max(f64::MIN_POSITIVE),
-        per_100k(&HOOK, &HOOK.sleeps),
-        per_100k(&NAIVE, &NAIVE.sleeps),
+        per_100k(hook, &hook.sleeps),
+        per_100k(naive, &naive.sleeps),
     )
 }
 
-/// Whether a wake-hook case ran (so `main` prints [`wake_table`]).
-pub fn ran() -> bool {
-    HOOK.notifies.load(Ordering::Relaxed) > 0
-}
-
 pub fn cases() -> Vec<Case> {
-    vec![Case {
-        name: "1 producer -> loop sleeping in mio::Poll (wake hook), per notify".to_string(),
-        unit: "notify",
-        contenders: vec![contender(Way::Hook), contender(Way::Naive)],
-    }]
+    let hook = Arc::new(Counts::default());
+    let naive = Arc::new(Counts::default());
+    let contenders = vec![
+        contender(Way::Hook, Arc::clone(&hook)),
+        contender(Way::Naive, Arc::clone(&naive)),
+    ];
+    vec![Case::new(
+        "1 producer -> loop sleeping in mio::Poll (wake hook), per notify",
+        "notify",
+        contenders,
+    )
+    .with_rows(move || wake_table(&hook, &naive))]
 }

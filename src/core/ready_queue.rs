@@ -354,16 +354,12 @@ impl<T> ReadyQueue<T> {
         self.room.contains(ticket)
     }
 
-    /// Takes `ticket` out of the wait for room: its producer found room by itself (if it was
-    /// woken meanwhile, it used the room it was woken for).
-    pub(crate) fn leave_wait_for_room(&self, ticket: Ticket) {
-        self.room.withdraw(ticket);
-    }
-
-    /// Takes `ticket` out of the wait for room without using any (a timeout, a dropped
-    /// future). If it had been woken already, the wake-up is passed to the next waiter: the
-    /// slot it stood for may be free and nobody else told.
-    pub(crate) fn give_up_wait_for_room(&self, ticket: Ticket) {
+    /// Takes `ticket` out of the wait for room, whether its producer sent or gave up (a
+    /// timeout, a dropped future). If it had been woken already, the wake-up is passed to the
+    /// next waiter: the slot it stood for may still be free (a producer that found room by
+    /// itself may have used an earlier slot than the one it was woken for) and nobody else
+    /// would be told. At worst that wakes one waiter for nothing.
+    pub(crate) fn stop_waiting_for_room(&self, ticket: Ticket) {
         if !self.room.withdraw(ticket) {
             self.room_made(1);
         }

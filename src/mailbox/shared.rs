@@ -102,6 +102,15 @@ pub(crate) struct SlowState<O> {
 /// running): the receive must not wait for it.
 pub(crate) struct Contended;
 
+/// The overflow's mutex with the flag every sender-side release swaps right after unlocking:
+/// side by side (`repr(C)`, the flag first), so the swap hits the line the unlock just took.
+#[repr(C)]
+pub(crate) struct Locked<S> {
+    /// The receiver found the lock held and waits for its release (see `OverflowLock`).
+    receiver_wants_lock: AtomicBool,
+    slow: Mutex<S>,
+}
+
 pub(crate) struct Shared<T, M: Mode<T>> {
     ready: ReadyQueue<T>,
     /// Overflow may retain messages: enqueues must take the slow path. Read by every enqueue,
@@ -111,9 +120,8 @@ pub(crate) struct Shared<T, M: Mode<T>> {
     disconnected: AtomicBool,
     senders: CachePadded<AtomicUsize>,
     waiter: Waiter,
-    slow: Mutex<SlowState<M::Overflow>>,
-    /// The receiver found the lock held and waits for its release (see `OverflowLock`).
-    receiver_wants_lock: AtomicBool,
+    /// The overflow lock and the receiver's request for it, on a line of their own.
+    overflow: CachePadded<Locked<SlowState<M::Overflow>>>,
     /// Senders awaiting `closed()`.
     close_signal: CloseSignal,
 }
@@ -128,12 +136,14 @@ impl<T, M: Mode<T>> Shared<T, M> {
             disconnected: AtomicBool::new(false),
             senders: CachePadded::new(AtomicUsize::new(1)),
             waiter: Waiter::new(),
-            slow: Mutex::new(SlowState {
-                overflow: M::Overflow::default(),
-                closed: false,
-                stats: Stats::default(),
+            overflow: CachePadded::new(Locked {
+                receiver_wants_lock: AtomicBool::new(false),
+                slow: Mutex::new(SlowState {
+                    overflow: M::Overflow::default(),
+                    closed: false,
+                    stats: Stats::default(),
+                }),
             }),
-            receiver_wants_lock: AtomicBool::new(false),
             close_signal: CloseSignal::new(),
         };
         (shared, head)
@@ -178,8 +188,8 @@ impl<T, M: Mode<T>> Shared<T, M> {
             // Nothing retained to overtake: `ready` may have room after all (stale "full").
             // A receiver this claim should wake is woken by the guard, after the unlock.
             match self.ready.push(message) {
-                Ok(_) => {
-                    slow.mark_published();
+                Ok(seen) => {
+                    slow.wake_if_announced(seen);
                     return Outcome::Ready;
                 }
                 Err(PushError::Closed(message)) => {
@@ -192,7 +202,6 @@ impl<T, M: Mode<T>> Shared<T, M> {
         } else {
             message
         };
-        slow.mark_published();
         // Relaxed: read under the lock by senders; the receiver's unlocked reads are ordered
         // by the tail-word RMW of the guard's release (see the module docs). Only stored when
         // it changes: every write of the flag is made under this lock, so the load sees the
@@ -201,6 +210,10 @@ impl<T, M: Mode<T>> Shared<T, M> {
         if !self.overflow_active.load(Ordering::Relaxed) {
             // Relaxed: as the load; the lock and the tail-word RMW order it.
             self.overflow_active.store(true, Ordering::Relaxed);
+            // Only a spill that raises the flag owes a receiver about to sleep the tail-word
+            // RMW: one that announced after the RMW of the spill that raised it sees the flag
+            // (and looks at the overflow instead of sleeping), one before was woken by it.
+            slow.mark_spilled();
         }
         // A panicking policy unwinds through the guard, which still unlocks and wakes.
         let (accepted, discarded) =
@@ -418,11 +431,15 @@ impl<T, M: Mode<T>> Shared<T, M> {
         // AcqRel: meets the holder's swap after its unlock in this flag's modification order
         // (Acquire: a release before it is visible to the try below; Release: orders the
         // registration before the request).
-        self.receiver_wants_lock.swap(true, Ordering::AcqRel);
-        if sync::try_lock(&self.slow).is_some() {
+        self.overflow
+            .receiver_wants_lock
+            .swap(true, Ordering::AcqRel);
+        if sync::try_lock(&self.overflow.slow).is_some() {
             // Relaxed: withdraws the request; a holder that swapped it meanwhile only wakes
             // us once more than needed.
-            self.receiver_wants_lock.store(false, Ordering::Relaxed);
+            self.overflow
+                .receiver_wants_lock
+                .store(false, Ordering::Relaxed);
             true
         } else {
             false
@@ -489,7 +506,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// receiver, wake senders awaiting `closed()` (all of them, even if a waker panics; the
     /// first such panic continues from here, with intake already closed).
     pub(crate) fn close_intake(&self, head: &ReadyHead) {
-        sync::lock(&self.slow).closed = true;
+        sync::lock(&self.overflow.slow).closed = true;
         self.ready.close(head);
         if let Some(payload) = self.wake_everyone_at_close() {
             panic::resume_unwind(payload);
@@ -519,14 +536,14 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// overflow's `Default` panics, the retained messages stay where they are and are dropped
     /// with the mailbox's memory, once, when the last sender goes.
     pub(crate) fn close(&self, head: &ReadyHead) {
-        sync::lock(&self.slow).closed = true;
+        sync::lock(&self.overflow.slow).closed = true;
         self.ready.close(head);
         let mut first_panic = self.wake_everyone_at_close();
         // Outside the lock: a message's destructor may do anything.
         self.ready
             .close_and_drain(head, |message| drop_catching(message, &mut first_panic));
         let retained = {
-            let mut slow = sync::lock(&self.slow);
+            let mut slow = sync::lock(&self.overflow.slow);
             // Caught inside the critical section: the guard is not unwound through.
             panic::catch_unwind(AssertUnwindSafe(|| std::mem::take(&mut slow.overflow)))
         };

@@ -22,7 +22,6 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -88,10 +87,10 @@ pub fn event_channel(max_tokens: usize) -> (Sender, Receiver) {
             lifecycle: Arc::clone(&lifecycle),
         },
         Receiver {
-            consumer: ManuallyDrop::new(consumer),
+            consumer,
             wait: WaitState::new(),
             stream_slot: Events::default(),
-            lifecycle,
+            lifecycle: WakeClosedOnDrop(lifecycle),
             end: None,
             terminated: false,
         },
@@ -265,14 +264,15 @@ impl fmt::Debug for Sender {
 /// # Ok::<(), conflux::notify::NotifyError>(())
 /// ```
 pub struct Receiver {
-    /// Dropped by hand in `Receiver`'s drop, before the senders awaiting `closed()` are woken.
-    consumer: ManuallyDrop<TokenConsumer>,
+    /// Declared before `lifecycle`: fields drop in order, so the token queue is closed before
+    /// the senders awaiting `closed()` are woken, and a woken sender finds the channel closed.
+    consumer: TokenConsumer,
     wait: WaitState,
     /// The one-token buffer behind the `Stream` impl: always empty between two `poll_next`s,
     /// so a stream never holds tokens back from the other receives. Allocated (one token) by
     /// the first `poll_next` that delivers.
     stream_slot: Events,
-    lifecycle: Arc<Lifecycle>,
+    lifecycle: WakeClosedOnDrop,
     /// Set by `close`: the position after the last one claimed before it. Receives deliver
     /// up to it, then report disconnection.
     end: Option<usize>,
@@ -768,14 +768,21 @@ impl futures_core::FusedStream for Receiver {
     }
 }
 
-impl Drop for Receiver {
-    /// Closes the token queue (every later notify answers `Closed`), then wakes the senders
-    /// awaiting `closed()`, so that a woken sender finds the channel closed.
+/// The receiver's share of the lifecycle; its drop (after the token queue's, see
+/// `Receiver::consumer`) wakes the senders awaiting `closed()`.
+struct WakeClosedOnDrop(Arc<Lifecycle>);
+
+impl std::ops::Deref for WakeClosedOnDrop {
+    type Target = Lifecycle;
+
+    fn deref(&self) -> &Lifecycle {
+        &self.0
+    }
+}
+
+impl Drop for WakeClosedOnDrop {
     fn drop(&mut self) {
-        // SAFETY: `consumer` is dropped exactly once, here, and never used afterwards: this
-        // is the receiver's own drop, and nothing below touches it.
-        unsafe { ManuallyDrop::drop(&mut self.consumer) };
-        self.lifecycle.signal.close();
+        self.0.signal.close();
     }
 }
 

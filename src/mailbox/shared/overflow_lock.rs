@@ -3,8 +3,9 @@
 //! ```text
 //!   holder                              on release (after the unlock, never under it)
 //!   ──────                              ─────────────────────────────────────────────
-//!   a sender spilling (policy ran)  ──▶ RMW the tail word: wake the receiver if it
-//!     or pushing into `ready`           announced a sleep (it may be sleeping for this)
+//!   a sender whose spill raised     ──▶ RMW the tail word: wake the receiver if it
+//!     `overflow_active`                 announced a sleep (it may be sleeping for this)
+//!   a sender that pushed into ready ──▶ wake the receiver if the claim saw it announced
 //!   any holder but the receiver     ──▶ swap `receiver_wants_lock`: wake the receiver if
 //!     (spills, `len`, `stats`)          it found the lock held and asked to be told
 //!   the receiver emptying overflow  ──▶ wake every sender waiting for room (a `send`
@@ -36,13 +37,22 @@ pub(crate) enum Holder {
     Receiver,
 }
 
+/// What a holder published under the lock that a sleeping receiver may wait for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Published {
+    Nothing,
+    /// A push into `ready` whose claim returned this tail word (it may carry an announcement).
+    Claimed(usize),
+    /// A spill that raised `overflow_active`: the release RMWs the tail word.
+    Spilled,
+}
+
 pub(crate) struct OverflowLock<'a, T, M: Mode<T>> {
     guard: ManuallyDrop<MutexGuard<'a, SlowState<M::Overflow>>>,
     shared: &'a Shared<T, M>,
     holder: Holder,
-    /// Something a sleeping receiver may wait for was published under the lock (a spill, or
-    /// a push into `ready` whose claim may have seen its announcement).
-    published: bool,
+    /// What the holder published that a receiver asleep on the tail word may wait for.
+    published: Published,
     /// The receiver emptied the overflow: senders waiting for it may send now.
     emptied: bool,
 }
@@ -50,12 +60,13 @@ pub(crate) struct OverflowLock<'a, T, M: Mode<T>> {
 impl<'a, T, M: Mode<T>> OverflowLock<'a, T, M> {
     /// Waits for the lock (senders, and the receiver's own depth reads and close).
     pub(crate) fn lock(shared: &'a Shared<T, M>, holder: Holder) -> Self {
-        Self::new(sync::lock(&shared.slow), shared, holder)
+        Self::new(sync::lock(&shared.overflow.slow), shared, holder)
     }
 
     /// Takes the lock if it is free (the receiver's refills).
     pub(crate) fn try_lock(shared: &'a Shared<T, M>) -> Option<Self> {
-        sync::try_lock(&shared.slow).map(|guard| Self::new(guard, shared, Holder::Receiver))
+        sync::try_lock(&shared.overflow.slow)
+            .map(|guard| Self::new(guard, shared, Holder::Receiver))
     }
 
     fn new(
@@ -67,14 +78,21 @@ impl<'a, T, M: Mode<T>> OverflowLock<'a, T, M> {
             guard: ManuallyDrop::new(guard),
             shared,
             holder,
-            published: false,
+            published: Published::Nothing,
             emptied: false,
         }
     }
 
-    /// The release must wake a receiver that announced a sleep.
-    pub(crate) fn mark_published(&mut self) {
-        self.published = true;
+    /// A push under the lock returned `seen`: the release wakes the receiver if it carried an
+    /// announcement.
+    pub(crate) fn wake_if_announced(&mut self, seen: usize) {
+        self.published = Published::Claimed(seen);
+    }
+
+    /// A spill raised `overflow_active`: the release RMWs the tail word and wakes a receiver
+    /// that announced a sleep.
+    pub(crate) fn mark_spilled(&mut self) {
+        self.published = Published::Spilled;
     }
 
     /// The release must wake senders waiting for the overflow to empty.
@@ -103,7 +121,7 @@ impl<T, M: Mode<T>> Drop for OverflowLock<'_, T, M> {
         // SAFETY: the guard is dropped exactly once, here, and not used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.guard) };
         // The receiver's refills, the most frequent holder, usually owe nobody anything.
-        if self.published || self.emptied || self.holder == Holder::Sender {
+        if self.published != Published::Nothing || self.emptied || self.holder == Holder::Sender {
             self.release();
         }
     }
@@ -113,18 +131,25 @@ impl<T, M: Mode<T>> OverflowLock<'_, T, M> {
     /// What the release owes, decided by RMWs after the unlock; wakers run last.
     fn release(&self) {
         let shared = self.shared;
-        let mut wake_receiver = false;
-        if self.published {
-            let tail = shared.ready.tail();
-            // AcqRel: Release publishes the unlock and what was done under the lock (the
-            // overflow flag, the spill) to an announcement that reads this RMW; Acquire
-            // receives the announcement's registration before we wake it.
-            let seen = tail.fetch_add(0, Ordering::AcqRel);
-            wake_receiver = shared.waiter.claim_announcement(tail, seen);
-        }
+        let tail = shared.ready.tail();
+        let mut wake_receiver = match self.published {
+            Published::Nothing => false,
+            Published::Claimed(seen) => shared.waiter.claim_announcement(tail, seen),
+            Published::Spilled => {
+                // AcqRel: Release publishes the unlock and what was done under the lock (the
+                // overflow flag, the spill) to an announcement that reads this RMW; Acquire
+                // receives the announcement's registration before we wake it.
+                let seen = tail.fetch_add(0, Ordering::AcqRel);
+                shared.waiter.claim_announcement(tail, seen)
+            }
+        };
         // AcqRel: Release publishes the unlock to the receiver's swap that reads this one (its
         // second try then finds the lock free); Acquire receives its registration.
-        if self.holder == Holder::Sender && shared.receiver_wants_lock.swap(false, Ordering::AcqRel)
+        if self.holder == Holder::Sender
+            && shared
+                .overflow
+                .receiver_wants_lock
+                .swap(false, Ordering::AcqRel)
         {
             wake_receiver = true;
         }

@@ -16,8 +16,9 @@
 //! `send` and `enqueue` or not. Who wakes a waiting send: the receiver, through the ready
 //! queue, once per slot it frees (first come, first served); the receiver's release of the
 //! overflow lock once it emptied the overflow (everyone: each tries again); closing (everyone:
-//! each gets its message back). A waiter that gives up after being woken (a timeout, a dropped
-//! future) passes the wake-up on, so the room it stood for is not lost.
+//! each gets its message back). A waiter that leaves the list after being woken passes the
+//! wake-up on, whether it sent (it may have used an earlier slot than the one it was woken
+//! for) or gave up (a timeout, a dropped future), so the room it stood for is never lost.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -59,37 +60,24 @@ impl<T, M: Mode<T>> Shared<T, M> {
         message: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let mut message = match self.try_send(message) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Closed(message)) => return Err(SendTimeoutError::Closed(message)),
-            Err(TrySendError::Full(message)) => message,
-        };
-        // Room usually appears within a few receives: spin and yield a little before the wait
-        // list (loom explores the wait itself instead).
-        #[cfg(not(loom))]
-        {
-            let backoff = crossbeam_utils::Backoff::new();
-            while !backoff.is_completed() {
-                backoff.snooze();
-                message = match self.try_send(message) {
-                    Ok(()) => return Ok(()),
-                    Err(TrySendError::Closed(message)) => {
-                        return Err(SendTimeoutError::Closed(message))
-                    }
-                    Err(TrySendError::Full(message)) => message,
-                };
-            }
-        }
+        let mut message = message;
         let mut turn = Turn::Last;
         loop {
+            message = match self.try_send_spinning(message) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(message)) => {
+                    return Err(SendTimeoutError::Closed(message))
+                }
+                Err(TrySendError::Full(message)) => message,
+            };
             let ticket = self.ready.wait_for_room_as_thread(turn);
             message = match self.try_send(message) {
                 Ok(()) => {
-                    self.ready.leave_wait_for_room(ticket);
+                    self.ready.stop_waiting_for_room(ticket);
                     return Ok(());
                 }
                 Err(TrySendError::Closed(message)) => {
-                    self.ready.give_up_wait_for_room(ticket);
+                    self.ready.stop_waiting_for_room(ticket);
                     return Err(SendTimeoutError::Closed(message));
                 }
                 Err(TrySendError::Full(message)) => message,
@@ -100,7 +88,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
                     Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                         Some(left) if !left.is_zero() => thread::park_timeout(left),
                         _ => {
-                            self.ready.give_up_wait_for_room(ticket);
+                            self.ready.stop_waiting_for_room(ticket);
                             return self.try_send(message).map_err(|error| match error {
                                 TrySendError::Full(message) => SendTimeoutError::Timeout(message),
                                 TrySendError::Closed(message) => SendTimeoutError::Closed(message),
@@ -109,17 +97,30 @@ impl<T, M: Mode<T>> Shared<T, M> {
                     },
                 }
             }
-            // Woken: a slot was freed (or overflow emptied, or the mailbox closed).
-            message = match self.try_send(message) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Closed(message)) => {
-                    return Err(SendTimeoutError::Closed(message))
-                }
-                Err(TrySendError::Full(message)) => message,
-            };
-            // Someone who did not wait took the room: keep our turn.
+            // Woken: a slot was freed (or overflow emptied, or the mailbox closed). If a sender
+            // that did not wait takes the room first, this one waits again, first in line.
             turn = Turn::First;
         }
+    }
+
+    /// Tries, then spins and yields a little trying again: room usually appears within a few
+    /// receives, and a sender that parks at once falls into a park/unpark per message with a
+    /// receiver that frees one slot at a time. (loom explores the wait list instead.)
+    fn try_send_spinning(&self, message: T) -> Result<(), TrySendError<T>> {
+        #[cfg(not(loom))]
+        {
+            let mut message = message;
+            let backoff = crossbeam_utils::Backoff::new();
+            loop {
+                message = match self.try_send(message) {
+                    Err(TrySendError::Full(message)) if !backoff.is_completed() => message,
+                    done => return done,
+                };
+                backoff.snooze();
+            }
+        }
+        #[cfg(loom)]
+        self.try_send(message)
     }
 
     /// The future behind `Sender::send`.
@@ -146,13 +147,9 @@ impl<T, M: Mode<T>> Unpin for SendFuture<'_, T, M> {}
 
 impl<T, M: Mode<T>> SendFuture<'_, T, M> {
     /// Ends the wait (if it began) now that the send is over, one way or the other.
-    fn finish(&mut self, sent: bool) {
+    fn finish(&mut self) {
         if let Some(ticket) = self.ticket.take() {
-            if sent {
-                self.shared.ready.leave_wait_for_room(ticket);
-            } else {
-                self.shared.ready.give_up_wait_for_room(ticket);
-            }
+            self.shared.ready.stop_waiting_for_room(ticket);
         }
     }
 
@@ -160,11 +157,11 @@ impl<T, M: Mode<T>> SendFuture<'_, T, M> {
     fn attempt(&mut self, message: T) -> Result<Poll<Result<(), SendError<T>>>, T> {
         match self.shared.try_send(message) {
             Ok(()) => {
-                self.finish(true);
+                self.finish();
                 Ok(Poll::Ready(Ok(())))
             }
             Err(TrySendError::Closed(message)) => {
-                self.finish(false);
+                self.finish();
                 Ok(Poll::Ready(Err(SendError(message))))
             }
             Err(TrySendError::Full(message)) => Err(message),
@@ -209,8 +206,7 @@ impl<T, M: Mode<T>> Future for SendFuture<'_, T, M> {
 
 impl<T, M: Mode<T>> Drop for SendFuture<'_, T, M> {
     fn drop(&mut self) {
-        // Still holding the message: not sent, so a wake-up we got goes to the next waiter.
-        let sent = self.message.is_none();
-        self.finish(sent);
+        // Not completed (a lost `select!` branch): a wake-up we got goes to the next waiter.
+        self.finish();
     }
 }
