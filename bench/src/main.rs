@@ -30,6 +30,7 @@ mod chart;
 mod harness;
 mod host;
 mod mailbox_cases;
+mod mailbox_fanin_cases;
 mod notify_cases;
 mod wait_cases;
 mod wake_hook_cases;
@@ -214,6 +215,7 @@ fn main() {
         .chain(wait_cases::cases(options.wait))
         .chain(wake_hook_cases::cases())
         .chain(batch_cases::cases())
+        .chain(mailbox_fanin_cases::cases())
         .filter(|case| matches(&case.name))
         .collect();
     let with_memory = matches("memory at 4096 tokens");
