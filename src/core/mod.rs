@@ -9,6 +9,7 @@ pub(crate) mod alloc;
 pub(crate) mod close_signal;
 pub(crate) mod events;
 pub(crate) mod ready_queue;
+pub(crate) mod senders;
 pub(crate) mod token;
 pub(crate) mod token_queue;
 pub(crate) mod wait;

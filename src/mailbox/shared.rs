@@ -78,8 +78,9 @@ use super::mode::Mode;
 use super::{Overflow, RecvTimeoutError, Stats, TryRecvError};
 use crate::core::close_signal::CloseSignal;
 use crate::core::ready_queue::{PushError, ReadyHead, ReadyQueue};
+use crate::core::senders::Senders;
 use crate::core::wait::adaptive::WaitState;
-use crate::core::wait::waiter::{Waiter, DISCONNECTED};
+use crate::core::wait::waiter::Waiter;
 use crate::core::wait::{self, Receive};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
 
@@ -119,9 +120,7 @@ pub(crate) struct Shared<T, M: Mode<T>> {
     /// Overflow may retain messages: enqueues must take the slow path. Read by every enqueue,
     /// written rarely, so it has a line of its own.
     overflow_active: CachePadded<AtomicBool>,
-    /// Every sender is gone (read by a receiver that found nothing).
-    disconnected: AtomicBool,
-    senders: CachePadded<AtomicUsize>,
+    senders: Senders,
     waiter: Waiter,
     /// The overflow lock and the receiver's request for it, on a line of their own.
     overflow: CachePadded<Locked<SlowState<M::Overflow>>>,
@@ -136,8 +135,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
         let shared = Shared {
             ready,
             overflow_active: CachePadded::new(AtomicBool::new(false)),
-            disconnected: AtomicBool::new(false),
-            senders: CachePadded::new(AtomicUsize::new(1)),
+            senders: Senders::new(),
             waiter: Waiter::new(),
             overflow: CachePadded::new(Locked {
                 receiver_wants_lock: AtomicBool::new(false),
@@ -350,8 +348,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// but the read-mostly `disconnected` flag.
     #[inline]
     fn intake_ended(&self, head: &ReadyHead) -> bool {
-        // Acquire: pairs with the last sender's Release; everything it enqueued is visible.
-        self.disconnected.load(Ordering::Acquire) || self.ready.drained_after_close(head)
+        self.senders.all_gone() || self.ready.drained_after_close(head)
     }
 
     /// What a receive answers when a take found nothing: `Empty`, or, if intake has ended,
@@ -507,8 +504,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// No message can arrive any more: every sender is gone, or the receiver closed intake.
     /// Messages may still be buffered.
     pub(crate) fn is_disconnected(&self, head: &ReadyHead) -> bool {
-        // Acquire: as in `intake_ended`.
-        self.disconnected.load(Ordering::Acquire) || self.ready.intake_closed(head)
+        self.senders.all_gone() || self.ready.intake_closed(head)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -582,43 +578,16 @@ impl<T, M: Mode<T>> Shared<T, M> {
     }
 
     pub(crate) fn add_sender(&self) {
-        // Relaxed: a new handle comes from a live one (the argument of `Arc::clone`).
-        self.senders.fetch_add(1, Ordering::Relaxed);
+        self.senders.add();
     }
 
-    /// Counts one more sender if at least one is still counted (a weak sender's upgrade):
-    /// never revives a count that reached zero, since the last sender's drop already
-    /// published the end. `false` if it had.
+    /// A weak sender's upgrade: `false` once the last sender is gone.
     pub(crate) fn add_sender_if_any(&self) -> bool {
-        // Relaxed: only the count decides, and every RMW of it (this CAS included) continues
-        // the release sequence that the last sender's AcqRel decrement acquires, as
-        // `add_sender`'s increment does.
-        let mut senders = self.senders.load(Ordering::Relaxed);
-        loop {
-            if senders == 0 {
-                return false;
-            }
-            // Relaxed on both outcomes: as the load above; a failure just retries with the
-            // value it read.
-            match self.senders.compare_exchange_weak(
-                senders,
-                senders + 1,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => senders = now,
-            }
-        }
+        self.senders.add_if_any()
     }
 
     pub(crate) fn remove_sender(&self) {
-        // AcqRel: the last sender must see the others' enqueues before publishing the end.
-        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Release: a receiver that sees the flag sees every enqueue.
-            self.disconnected.store(true, Ordering::Release);
-            // AcqRel: orders the flag before the bit; acquires an announcement to wake.
-            let seen = self.ready.tail().fetch_or(DISCONNECTED, Ordering::AcqRel);
+        if let Some(seen) = self.senders.remove(self.ready.tail()) {
             self.waiter.wake_if_announced(self.ready.tail(), seen);
         }
     }
