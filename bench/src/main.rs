@@ -128,6 +128,7 @@ fn main() {
         .chain(wait_cases::cases())
         .chain(wake_hook_cases::cases())
         .chain(batch_cases::cases())
+        .chain(notify_fanin_cases::cases())
         // Last in every round: see `wait_cases::loaded_case`.
         .chain([wait_cases::loaded_case()])
         .filter(|case| matches(&case.name))
@@ -171,4 +172,5 @@ fn main() {
 }
 
 // Issue 10's wait cases (kept at the end of the file: other branches edit the list above).
+mod notify_fanin_cases;
 mod wait_cases;
