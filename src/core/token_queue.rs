@@ -19,9 +19,8 @@
 //! * **Conflation.** A token's pending bit is set by the notify that queues it and cleared by
 //!   the poll that delivers it, so a token is in the ring at most once and the ring, sized to
 //!   the next power of two of the capacity, can never overflow. Memory: 4 bytes of ring and
-//!   1 bit of flag per token (flags are striped over cache lines so that consecutive tokens,
-//!   which a producer sets while the consumer clears their neighbours, do not share a line:
-//!   that halved the cross-thread cost per notify).
+//!   1 byte of flags per token (64 consecutive tokens' bits in one word, alone on its cache
+//!   line, see `FlagWord`).
 //! * **FIFO.** Positions are claimed by one `fetch_add`, so tokens are delivered in the order
 //!   they became pending. A position claimed but not yet written stops the poll there (the
 //!   notify that claimed it has not returned yet); everything behind it waits its turn.
@@ -79,17 +78,18 @@ pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 
 /// buffer of their indices: 256 bytes).
 const MANY_CHUNK: usize = 64;
 
+/// Tokens whose pending bits share one flag word.
 const FLAG_BITS: usize = u64::BITS as usize;
-/// Flag words per cache line.
-const WORDS_PER_LINE: usize = 8;
-/// Tokens whose pending bits share one cache line.
-const TOKENS_PER_LINE: usize = WORDS_PER_LINE * FLAG_BITS;
 
-/// One cache line of pending bits. Tokens are striped across lines (token `t` lives in line
-/// `t % lines`), so consecutive tokens, which a producer notifies and the consumer clears at
-/// the same time, sit on different lines instead of ping-ponging one between the cores.
+/// The pending bits of 64 consecutive tokens (token `t` is bit `t % 64` of word `t / 64`),
+/// alone on their cache line. Nothing else shares the line, so a producer's RMW on it is
+/// slowed down only by notifies of those 64 tokens and by the consumer clearing them: I/O
+/// threads that own disjoint ranges of tokens never touch each other's lines, a hot token
+/// shares its line with 63 neighbours at most, and one clearing RMW covers up to 64 delivered
+/// tokens. Packed eight to a line, words of different producers shared lines and every notify
+/// (conflated ones included) paid a transfer of the line between cores.
 #[repr(align(64))]
-struct FlagLine([AtomicU64; WORDS_PER_LINE]);
+struct FlagWord(AtomicU64);
 
 /// State shared by the producers and the consumer of one queue.
 #[repr(C)]
@@ -102,10 +102,7 @@ pub(crate) struct TokenQueue {
     closed: AtomicBool,
     disconnected: AtomicBool,
     ring: Box<[AtomicU32]>,
-    pending: Box<[FlagLine]>,
-    /// `lines - 1` and `log2(lines)`, for the striping (`lines` is a power of two).
-    line_mask: usize,
-    line_shift: u32,
+    pending: Box<[FlagWord]>,
     /// Claimed positions (above `POSITION_SHIFT`) plus the SLEEPING and DISCONNECTED bits.
     tail: CachePadded<AtomicUsize>,
     /// Live producer handles.
@@ -129,7 +126,7 @@ impl TokenQueue {
             "a notify queue holds at most {MAX_CAPACITY} tokens, {capacity} were asked for"
         );
         let ring_len = capacity.next_power_of_two();
-        let lines = capacity.div_ceil(TOKENS_PER_LINE).next_power_of_two();
+        let words = capacity.div_ceil(FLAG_BITS);
         TokenQueue {
             capacity,
             ring_mask: ring_len - 1,
@@ -139,11 +136,9 @@ impl TokenQueue {
             ring: alloc::boxed_slice("a notify queue's ring", ring_len, |_| {
                 AtomicU32::new(LAP_TAG)
             }),
-            pending: alloc::boxed_slice("a notify queue's pending flags", lines, |_| {
-                FlagLine(std::array::from_fn(|_| AtomicU64::new(0)))
+            pending: alloc::boxed_slice("a notify queue's pending flags", words, |_| {
+                FlagWord(AtomicU64::new(0))
             }),
-            line_mask: lines - 1,
-            line_shift: lines.trailing_zeros(),
             tail: CachePadded::new(AtomicUsize::new(0)),
             producers: CachePadded::new(AtomicUsize::new(1)),
             waiter: Waiter::new(),
@@ -374,24 +369,19 @@ impl TokenQueue {
         self.flag_word(word).fetch_and(!bits, Ordering::AcqRel);
     }
 
-    /// Which flag word (numbered across lines) and bit hold `index`'s pending flag.
+    /// Which flag word and bit hold `index`'s pending flag.
     #[inline]
     fn flag_of(&self, index: usize) -> (usize, u64) {
-        let line = index & self.line_mask;
-        let within = index >> self.line_shift;
-        (
-            line * WORDS_PER_LINE + within / FLAG_BITS,
-            1 << (within % FLAG_BITS),
-        )
+        (index / FLAG_BITS, 1 << (index % FLAG_BITS))
     }
 
     #[inline]
     fn flag_word(&self, word: usize) -> &AtomicU64 {
-        &self.pending[word / WORDS_PER_LINE].0[word % WORDS_PER_LINE]
+        &self.pending[word].0
     }
 
     fn flag_words(&self) -> usize {
-        self.pending.len() * WORDS_PER_LINE
+        self.pending.len()
     }
 
     fn is_disconnected(&self) -> bool {
@@ -554,10 +544,8 @@ impl Drop for TokenConsumer {
         // where producers check `closed`. Relaxed: this publishes nothing by itself; `closed`
         // is stored after, and a notify that sees a bit set here and `closed` still false is
         // a notify racing the drop, which may succeed.
-        for line in self.queue.pending.iter() {
-            for word in &line.0 {
-                word.fetch_or(u64::MAX, Ordering::Relaxed);
-            }
+        for word in self.queue.pending.iter() {
+            word.0.fetch_or(u64::MAX, Ordering::Relaxed);
         }
         // Release: pairs with `is_closed`'s Acquire.
         self.queue.closed.store(true, Ordering::Release);
@@ -601,19 +589,20 @@ mod tests {
     }
 
     #[test]
-    fn ring_is_the_next_power_of_two_and_flags_one_bit_per_token() {
+    fn ring_is_the_next_power_of_two_and_flags_one_word_per_64_tokens() {
         let (producer, _consumer) = token_queue(4097);
         assert_eq!(producer.queue.ring.len(), 8192);
-        // 4097 tokens need 9 lines of 512; striping rounds the line count to a power of two.
-        assert_eq!(producer.queue.pending.len(), 16);
-        assert_eq!(producer.queue.flag_words(), 128);
+        assert_eq!(producer.queue.flag_words(), 65);
+        assert_eq!(std::mem::size_of::<FlagWord>(), 64);
+        assert_eq!(producer.queue.flag_of(4096), (64, 1));
+        assert_eq!(producer.queue.flag_of(63), (0, 1 << 63));
     }
 
     #[test]
-    fn striped_flags_rearm_every_token_across_lines() {
-        // 1500 tokens: 3 lines of 512 needed, 4 allocated; tokens t and t+1 on different lines.
+    fn flags_rearm_every_token_across_words() {
+        // 1500 tokens: 23 full words and a partial one.
         let (producer, consumer) = token_queue(1500);
-        assert_eq!(producer.queue.pending.len(), 4);
+        assert_eq!(producer.queue.pending.len(), 24);
         let order: Vec<usize> = (0..1500).map(|i| (i * 7) % 1500).collect();
         let mut events = Events::with_capacity(1500);
         for round in 0..3 {
@@ -631,8 +620,7 @@ mod tests {
                 .queue
                 .pending
                 .iter()
-                .flat_map(|line| line.0.iter())
-                .all(|w| w.load(Ordering::Relaxed) == 0));
+                .all(|w| w.0.load(Ordering::Relaxed) == 0));
         }
     }
 
@@ -666,8 +654,7 @@ mod tests {
             .queue
             .pending
             .iter()
-            .flat_map(|line| line.0.iter())
-            .all(|w| w.load(Ordering::Relaxed) == 0));
+            .all(|w| w.0.load(Ordering::Relaxed) == 0));
         for index in order {
             producer.notify(Token::new(index)).unwrap();
         }
