@@ -250,10 +250,7 @@ fn blocking<C: FanInChannel>(pattern: Pattern, producers: usize, per: PerOp) -> 
         let finished = Arc::new(AtomicUsize::new(0));
         let threads = spawn_producers(sender, C::notify, pattern, producers, each, &finished);
         let mut delivered_total = 0u64;
-        loop {
-            let Some((delivered, sum)) = C::recv(&receiver, &mut events) else {
-                break;
-            };
+        while let Some((delivered, sum)) = C::recv(&receiver, &mut events) {
             black_box(sum);
             delivered_total += delivered as u64;
             // Acquire: as in `busy_poll`.
