@@ -20,15 +20,15 @@ fn unrepresentable_capacity_panics_naming_the_limit() {
     let _ = event_queue(usize::MAX);
 }
 
-/// On 32-bit targets the limit is 2^28 (the ring's bytes must stay below
+/// On 32-bit targets the limit is 2^27 (the ring's bytes, 8 per slot, must stay below
 /// `isize::MAX`); one more failed inside the allocator ("capacity overflow") instead.
 #[test]
 #[should_panic(
-    expected = "a notify queue holds at most 268435456 tokens, 268435457 were asked for"
+    expected = "a notify queue holds at most 134217728 tokens, 134217729 were asked for"
 )]
 #[cfg(target_pointer_width = "32")]
 fn unrepresentable_capacity_panics_naming_the_limit() {
-    let _ = event_queue((1 << 28) + 1);
+    let _ = event_queue((1 << 27) + 1);
 }
 
 /// Tokens a partial drain left are no longer pending; the next poll must carry

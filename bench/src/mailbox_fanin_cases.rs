@@ -592,7 +592,7 @@ pub fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for producers in [1, 4, 16] {
         let row = format!(
-            "fan-in: {producers} producer thread{} -> blocking consumer",
+            "mailbox fan-in: {producers} producer thread{} -> blocking consumer",
             if producers == 1 { "" } else { "s" }
         );
         let with = |conflux: Contender| {
@@ -613,7 +613,7 @@ pub fn cases() -> Vec<Case> {
     }
     for producers in [1, 4, 64] {
         let row = format!(
-            "fan-in: {producers} producer task{} -> consumer task, tokio 2 workers",
+            "mailbox fan-in: {producers} producer task{} -> consumer task, tokio 2 workers",
             if producers == 1 { "" } else { "s" }
         );
         let with = |conflux: Contender| {

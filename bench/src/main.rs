@@ -32,6 +32,7 @@ mod host;
 mod mailbox_cases;
 mod mailbox_fanin_cases;
 mod notify_cases;
+mod notify_fanin_cases;
 mod wait_cases;
 mod wake_hook_cases;
 
@@ -216,6 +217,7 @@ fn main() {
         .chain(wake_hook_cases::cases())
         .chain(batch_cases::cases())
         .chain(mailbox_fanin_cases::cases())
+        .chain(notify_fanin_cases::cases())
         .filter(|case| matches(&case.name))
         .collect();
     let with_memory = matches("memory at 4096 tokens");

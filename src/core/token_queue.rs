@@ -18,10 +18,9 @@
 //!
 //! * **Conflation.** A token's pending bit is set by the notify that queues it and cleared by
 //!   the poll that delivers it, so a token is in the ring at most once and the ring, sized to
-//!   the next power of two of the capacity, can never overflow. Memory: 4 bytes of ring and
-//!   1 bit of flag per token (flags are striped over cache lines so that consecutive tokens,
-//!   which a producer sets while the consumer clears their neighbours, do not share a line:
-//!   that halved the cross-thread cost per notify).
+//!   the next power of two of the capacity, can never overflow. Memory per token: 8 bytes of
+//!   ring (a 4-byte slot padded, see `Slot`) and 1 byte of flags (64 consecutive tokens' bits
+//!   in one word, alone on its cache line, see `FlagWord`).
 //! * **FIFO.** Positions are claimed by one `fetch_add`, so tokens are delivered in the order
 //!   they became pending. A position claimed but not yet written stops the poll there (the
 //!   notify that claimed it has not returned yet); everything behind it waits its turn.
@@ -71,25 +70,33 @@ const LAP_TAG: u32 = 1 << 31;
 
 /// The largest capacity a queue accepts: tokens must fit below [`LAP_TAG`] in a `u32`, the
 /// ring (the next power of two) must fit in the tail word's position bits, and on 32-bit
-/// targets the ring's bytes (4 per slot) must stay below `isize::MAX`, the most any allocation
-/// can be: 2<sup>28</sup> tokens there, 2<sup>31</sup> on 64-bit targets.
-pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 28 };
+/// targets the ring's bytes (8 per slot) must stay below `isize::MAX`, the most any allocation
+/// can be: 2<sup>27</sup> tokens there, 2<sup>31</sup> on 64-bit targets.
+pub(crate) const MAX_CAPACITY: usize = if usize::BITS > 32 { 1 << 31 } else { 1 << 27 };
 
 /// Newly pending tokens `notify_many` claims positions for with one `fetch_add` (a stack
 /// buffer of their indices: 256 bytes).
 const MANY_CHUNK: usize = 64;
 
-const FLAG_BITS: usize = u64::BITS as usize;
-/// Flag words per cache line.
-const WORDS_PER_LINE: usize = 8;
-/// Tokens whose pending bits share one cache line.
-const TOKENS_PER_LINE: usize = WORDS_PER_LINE * FLAG_BITS;
+/// A ring slot: a token index and its lap tag, padded to 8 bytes so that 8 positions share a
+/// cache line, not 16. Neighbouring positions are claimed by whichever producers notify next,
+/// so under fan-in their slot stores are different threads writing one line; halving the
+/// positions per line halves how often two producers' stores meet there.
+#[repr(align(8))]
+struct Slot(AtomicU32);
 
-/// One cache line of pending bits. Tokens are striped across lines (token `t` lives in line
-/// `t % lines`), so consecutive tokens, which a producer notifies and the consumer clears at
-/// the same time, sit on different lines instead of ping-ponging one between the cores.
+/// Tokens whose pending bits share one flag word.
+const FLAG_BITS: usize = u64::BITS as usize;
+
+/// The pending bits of 64 consecutive tokens (token `t` is bit `t % 64` of word `t / 64`),
+/// alone on their cache line. Nothing else shares the line, so a producer's RMW on it is
+/// slowed down only by notifies of those 64 tokens and by the consumer clearing them: I/O
+/// threads that own disjoint ranges of tokens never touch each other's lines, a hot token
+/// shares its line with 63 neighbours at most, and one clearing RMW covers up to 64 delivered
+/// tokens. Packed eight to a line, words of different producers shared lines and every notify
+/// (conflated ones included) paid a transfer of the line between cores.
 #[repr(align(64))]
-struct FlagLine([AtomicU64; WORDS_PER_LINE]);
+struct FlagWord(AtomicU64);
 
 /// State shared by the producers and the consumer of one queue.
 #[repr(C)]
@@ -101,11 +108,8 @@ pub(crate) struct TokenQueue {
     ring_mask: usize,
     closed: AtomicBool,
     disconnected: AtomicBool,
-    ring: Box<[AtomicU32]>,
-    pending: Box<[FlagLine]>,
-    /// `lines - 1` and `log2(lines)`, for the striping (`lines` is a power of two).
-    line_mask: usize,
-    line_shift: u32,
+    ring: Box<[Slot]>,
+    pending: Box<[FlagWord]>,
     /// Claimed positions (above `POSITION_SHIFT`) plus the SLEEPING and DISCONNECTED bits.
     tail: CachePadded<AtomicUsize>,
     /// Live producer handles.
@@ -129,7 +133,7 @@ impl TokenQueue {
             "a notify queue holds at most {MAX_CAPACITY} tokens, {capacity} were asked for"
         );
         let ring_len = capacity.next_power_of_two();
-        let lines = capacity.div_ceil(TOKENS_PER_LINE).next_power_of_two();
+        let words = capacity.div_ceil(FLAG_BITS);
         TokenQueue {
             capacity,
             ring_mask: ring_len - 1,
@@ -137,13 +141,11 @@ impl TokenQueue {
             disconnected: AtomicBool::new(false),
             // Tagged as written in lap -1: the first lap (parity 0) finds every slot empty.
             ring: alloc::boxed_slice("a notify queue's ring", ring_len, |_| {
-                AtomicU32::new(LAP_TAG)
+                Slot(AtomicU32::new(LAP_TAG))
             }),
-            pending: alloc::boxed_slice("a notify queue's pending flags", lines, |_| {
-                FlagLine(std::array::from_fn(|_| AtomicU64::new(0)))
+            pending: alloc::boxed_slice("a notify queue's pending flags", words, |_| {
+                FlagWord(AtomicU64::new(0))
             }),
-            line_mask: lines - 1,
-            line_shift: lines.trailing_zeros(),
             tail: CachePadded::new(AtomicUsize::new(0)),
             producers: CachePadded::new(AtomicUsize::new(1)),
             waiter: Waiter::new(),
@@ -181,6 +183,7 @@ impl TokenQueue {
         let position = waiter::position_of(seen);
         // Release: the poll that reads this index with Acquire sees everything before it.
         self.ring[position & self.ring_mask]
+            .0
             .store(index as u32 | self.lap_tag(position), Ordering::Release);
         self.wake_if_announced(seen);
         Ok(())
@@ -255,6 +258,7 @@ impl TokenQueue {
             let position = first.wrapping_add(k) & POSITION_MASK;
             // Release: as in `notify`.
             self.ring[position & self.ring_mask]
+                .0
                 .store(index | self.lap_tag(position), Ordering::Release);
         }
         self.wake_if_announced(seen);
@@ -293,7 +297,9 @@ impl TokenQueue {
         // The empty poll, the event loop's most frequent call, is this one load, inlined.
         // Acquire: as in `deliver`.
         let position = head.get();
-        let first = self.ring[position & self.ring_mask].load(Ordering::Acquire);
+        let first = self.ring[position & self.ring_mask]
+            .0
+            .load(Ordering::Acquire);
         if limit == 0 || first & LAP_TAG != self.lap_tag(position) {
             return 0;
         }
@@ -307,7 +313,9 @@ impl TokenQueue {
     fn take_one(&self, head: &Cell<usize>) -> Option<Token> {
         let position = head.get();
         // Acquire: as in `deliver`.
-        let value = self.ring[position & self.ring_mask].load(Ordering::Acquire);
+        let value = self.ring[position & self.ring_mask]
+            .0
+            .load(Ordering::Acquire);
         if value & LAP_TAG != self.lap_tag(position) {
             return None;
         }
@@ -331,7 +339,9 @@ impl TokenQueue {
         let mut delivered = 0;
         while delivered < limit {
             // Acquire: pairs with the notify's Release store of the index (and its data).
-            let value = self.ring[position & self.ring_mask].load(Ordering::Acquire);
+            let value = self.ring[position & self.ring_mask]
+                .0
+                .load(Ordering::Acquire);
             if value & LAP_TAG != self.lap_tag(position) {
                 break;
             }
@@ -374,24 +384,19 @@ impl TokenQueue {
         self.flag_word(word).fetch_and(!bits, Ordering::AcqRel);
     }
 
-    /// Which flag word (numbered across lines) and bit hold `index`'s pending flag.
+    /// Which flag word and bit hold `index`'s pending flag.
     #[inline]
     fn flag_of(&self, index: usize) -> (usize, u64) {
-        let line = index & self.line_mask;
-        let within = index >> self.line_shift;
-        (
-            line * WORDS_PER_LINE + within / FLAG_BITS,
-            1 << (within % FLAG_BITS),
-        )
+        (index / FLAG_BITS, 1 << (index % FLAG_BITS))
     }
 
     #[inline]
     fn flag_word(&self, word: usize) -> &AtomicU64 {
-        &self.pending[word / WORDS_PER_LINE].0[word % WORDS_PER_LINE]
+        &self.pending[word].0
     }
 
     fn flag_words(&self) -> usize {
-        self.pending.len() * WORDS_PER_LINE
+        self.pending.len()
     }
 
     fn is_disconnected(&self) -> bool {
@@ -554,10 +559,8 @@ impl Drop for TokenConsumer {
         // where producers check `closed`. Relaxed: this publishes nothing by itself; `closed`
         // is stored after, and a notify that sees a bit set here and `closed` still false is
         // a notify racing the drop, which may succeed.
-        for line in self.queue.pending.iter() {
-            for word in &line.0 {
-                word.fetch_or(u64::MAX, Ordering::Relaxed);
-            }
+        for word in self.queue.pending.iter() {
+            word.0.fetch_or(u64::MAX, Ordering::Relaxed);
         }
         // Release: pairs with `is_closed`'s Acquire.
         self.queue.closed.store(true, Ordering::Release);
@@ -601,19 +604,21 @@ mod tests {
     }
 
     #[test]
-    fn ring_is_the_next_power_of_two_and_flags_one_bit_per_token() {
+    fn ring_is_the_next_power_of_two_and_flags_one_word_per_64_tokens() {
         let (producer, _consumer) = token_queue(4097);
         assert_eq!(producer.queue.ring.len(), 8192);
-        // 4097 tokens need 9 lines of 512; striping rounds the line count to a power of two.
-        assert_eq!(producer.queue.pending.len(), 16);
-        assert_eq!(producer.queue.flag_words(), 128);
+        assert_eq!(producer.queue.flag_words(), 65);
+        assert_eq!(std::mem::size_of::<FlagWord>(), 64);
+        assert_eq!(std::mem::size_of::<Slot>(), 8);
+        assert_eq!(producer.queue.flag_of(4096), (64, 1));
+        assert_eq!(producer.queue.flag_of(63), (0, 1 << 63));
     }
 
     #[test]
-    fn striped_flags_rearm_every_token_across_lines() {
-        // 1500 tokens: 3 lines of 512 needed, 4 allocated; tokens t and t+1 on different lines.
+    fn flags_rearm_every_token_across_words() {
+        // 1500 tokens: 23 full words and a partial one.
         let (producer, consumer) = token_queue(1500);
-        assert_eq!(producer.queue.pending.len(), 4);
+        assert_eq!(producer.queue.pending.len(), 24);
         let order: Vec<usize> = (0..1500).map(|i| (i * 7) % 1500).collect();
         let mut events = Events::with_capacity(1500);
         for round in 0..3 {
@@ -631,8 +636,7 @@ mod tests {
                 .queue
                 .pending
                 .iter()
-                .flat_map(|line| line.0.iter())
-                .all(|w| w.load(Ordering::Relaxed) == 0));
+                .all(|w| w.0.load(Ordering::Relaxed) == 0));
         }
     }
 
@@ -666,8 +670,7 @@ mod tests {
             .queue
             .pending
             .iter()
-            .flat_map(|line| line.0.iter())
-            .all(|w| w.load(Ordering::Relaxed) == 0));
+            .all(|w| w.0.load(Ordering::Relaxed) == 0));
         for index in order {
             producer.notify(Token::new(index)).unwrap();
         }
@@ -688,7 +691,9 @@ mod tests {
         let queue = &producer.queue;
         for position in start..start + queue.ring.len() {
             let stale = queue.lap_tag(position) ^ LAP_TAG;
-            queue.ring[position & queue.ring_mask].store(stale, Ordering::Relaxed);
+            queue.ring[position & queue.ring_mask]
+                .0
+                .store(stale, Ordering::Relaxed);
         }
         let mut events = Events::with_capacity(2);
         for round in 0..6 {

@@ -8,12 +8,12 @@ use crate::core::wake_hook::WakeHook;
 
 /// Makes a queue for tokens `0..max_tokens`: any number of [`Notifier`]s, one [`Poller`].
 ///
-/// Memory is fixed at creation: about 4 bytes per token (a ring of token indices, sized to the
-/// next power of two) plus one bit per token.
+/// Memory is fixed at creation: about 9 bytes per token (a ring of token indices, 8 bytes a
+/// slot, sized to the next power of two, plus one byte of pending flags per token).
 ///
 /// # Panics
 ///
-/// If `max_tokens` is 0, or above 2<sup>31</sup> (2<sup>28</sup> on 32-bit targets), or if its
+/// If `max_tokens` is 0, or above 2<sup>31</sup> (2<sup>27</sup> on 32-bit targets), or if its
 /// memory cannot be allocated; the message names the limit or the capacity asked for, and the
 /// panic points at the caller's line.
 ///
