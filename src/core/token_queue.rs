@@ -45,8 +45,9 @@ use crossbeam_utils::CachePadded;
 
 use super::alloc;
 use super::events::Events;
+use super::senders::Senders;
 use super::token::Token;
-use super::wait::waiter::{self, Waiter, DISCONNECTED, ONE_POSITION, POSITION_MASK, SLEEPING};
+use super::wait::waiter::{self, Waiter, ONE_POSITION, POSITION_MASK, SLEEPING};
 use super::wake_hook::{self, WakeHook};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -98,22 +99,31 @@ const FLAG_BITS: usize = u64::BITS as usize;
 #[repr(align(64))]
 struct FlagWord(AtomicU64);
 
+/// What a receive attempt that found something found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// `events` holds tokens (delivered now, or carried over from a partial drain).
+    Tokens,
+    /// Disconnected (or closed), and nothing is pending.
+    Ended,
+}
+
 /// State shared by the producers and the consumer of one queue.
 #[repr(C)]
 pub(crate) struct TokenQueue {
-    // Read-mostly: written once at construction (`closed` once at the consumer's drop,
-    // `disconnected` once at the last producer's), so this line stays shared in every core's
-    // cache and a spinning receiver can read it without slowing producers down.
+    // Read-mostly: written once at construction (`closed` once at the consumer's drop), so
+    // this line stays shared in every core's cache and a spinning receiver can read it without
+    // slowing producers down.
     capacity: usize,
     ring_mask: usize,
     closed: AtomicBool,
-    disconnected: AtomicBool,
     ring: Box<[Slot]>,
     pending: Box<[FlagWord]>,
     /// Claimed positions (above `POSITION_SHIFT`) plus the SLEEPING and DISCONNECTED bits.
     tail: CachePadded<AtomicUsize>,
-    /// Live producer handles.
-    producers: CachePadded<AtomicUsize>,
+    /// Live producer handles, and whether the last is gone (on a line of its own, which a
+    /// spinning receiver reads without slowing producers down).
+    senders: Senders,
     /// How a sleeping consumer is woken: a parked thread or task ([`Waiter`], `event_channel`),
     /// or, when `hook` is set (`event_queue_with_waker`), the user's callback instead. Both use
     /// the tail word's SLEEPING bit, so a notify tests one bit either way.
@@ -138,7 +148,6 @@ impl TokenQueue {
             capacity,
             ring_mask: ring_len - 1,
             closed: AtomicBool::new(false),
-            disconnected: AtomicBool::new(false),
             // Tagged as written in lap -1: the first lap (parity 0) finds every slot empty.
             ring: alloc::boxed_slice("a notify queue's ring", ring_len, |_| {
                 Slot(AtomicU32::new(LAP_TAG))
@@ -147,7 +156,7 @@ impl TokenQueue {
                 FlagWord(AtomicU64::new(0))
             }),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            producers: CachePadded::new(AtomicUsize::new(1)),
+            senders: Senders::new(),
             waiter: Waiter::new(),
             hook,
         }
@@ -400,10 +409,7 @@ impl TokenQueue {
     }
 
     fn is_disconnected(&self) -> bool {
-        // Acquire: pairs with the last producer's Release store, after which every notify of
-        // every producer is visible. Not the tail word's bit: that line is the producers' hot
-        // line, and a receiver spinning on it would slow every claim down.
-        self.disconnected.load(Ordering::Acquire)
+        self.senders.all_gone()
     }
 }
 
@@ -434,9 +440,7 @@ impl TokenProducer {
 
 impl Clone for TokenProducer {
     fn clone(&self) -> TokenProducer {
-        // Relaxed: a new handle is made from a live one, which keeps the count above zero
-        // (the same argument as `Arc::clone`).
-        self.queue.producers.fetch_add(1, Ordering::Relaxed);
+        self.queue.senders.add();
         TokenProducer {
             queue: Arc::clone(&self.queue),
         }
@@ -445,15 +449,9 @@ impl Clone for TokenProducer {
 
 impl Drop for TokenProducer {
     fn drop(&mut self) {
-        // AcqRel: the last producer must see every other producer's notifies before it
-        // publishes DISCONNECTED on their behalf.
-        if self.queue.producers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Release: a consumer that sees the flag sees every notify (see `is_disconnected`).
-            self.queue.disconnected.store(true, Ordering::Release);
-            // The tail bit is for a consumer about to sleep: its announcement sees the bit and
-            // re-polls, or this RMW sees its announcement and wakes it. AcqRel: Release orders
-            // the flag above before the bit; Acquire receives the announcement's registration.
-            let seen = self.queue.tail.fetch_or(DISCONNECTED, Ordering::AcqRel);
+        // The last one publishes the end; the wake-up goes through this queue's own path
+        // (the thread or task, or the user's hook).
+        if let Some(seen) = self.queue.senders.remove(&self.queue.tail) {
             self.queue.wake_if_announced(seen);
         }
     }
@@ -518,23 +516,26 @@ impl TokenConsumer {
         self.queue.is_disconnected()
     }
 
-    /// One receive attempt. `Some(Ok(()))`: `events` holds tokens (delivered now, or carried
-    /// over from a partial drain); `Some(Err(()))`: disconnected and empty; `None`: empty.
+    /// One receive attempt: `None` while nothing is pending.
     ///
     /// Disconnection seen after an empty poll is followed by one more poll: a token notified
     /// just before the last producer dropped may have landed between the two looks, and it
     /// must be delivered before disconnection is reported.
     #[inline]
-    pub(crate) fn try_receive(&self, events: &mut Events, limit: usize) -> Option<Result<(), ()>> {
+    pub(crate) fn try_receive(&self, events: &mut Events, limit: usize) -> Option<Received> {
         self.poll(events, limit);
         if !events.is_empty() {
-            return Some(Ok(()));
+            return Some(Received::Tokens);
         }
         if !self.is_disconnected() {
             return None;
         }
         self.poll(events, limit);
-        Some(if events.is_empty() { Err(()) } else { Ok(()) })
+        Some(if events.is_empty() {
+            Received::Ended
+        } else {
+            Received::Tokens
+        })
     }
 
     /// The shared wait machinery, bound to this queue's tail word.

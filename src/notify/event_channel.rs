@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use super::{Events, NotifyError, RecvError, RecvTimeoutError, Token, TryRecvError};
 use crate::core::close_signal::CloseSignal;
-use crate::core::token_queue::{self, TokenConsumer, TokenProducer};
+use crate::core::token_queue::{self, Received, TokenConsumer, TokenProducer};
 use crate::core::wait::adaptive::WaitState;
 use crate::core::wait::waiter::{self, Waiter, POSITION_MASK};
 use crate::core::wait::{self, Receive};
@@ -318,8 +318,8 @@ impl Receiver {
     /// ```
     pub fn try_recv_limit(&self, events: &mut Events, limit: usize) -> Result<(), TryRecvError> {
         match self.receive_once(events, limit.max(1)) {
-            Some(Ok(())) => Ok(()),
-            Some(Err(())) => Err(TryRecvError::Disconnected),
+            Some(Received::Tokens) => Ok(()),
+            Some(Received::Ended) => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         }
     }
@@ -364,7 +364,7 @@ impl Receiver {
     /// ```
     pub fn recv_limit(&self, events: &mut Events, limit: usize) -> Result<(), RecvError> {
         match self.block(events, limit, None) {
-            Some(Delivered::Tokens) => Ok(()),
+            Some(Received::Tokens) => Ok(()),
             _ => Err(RecvError),
         }
     }
@@ -453,8 +453,8 @@ impl Receiver {
         deadline: Instant,
     ) -> Result<(), RecvTimeoutError> {
         match self.block(events, limit, Some(deadline)) {
-            Some(Delivered::Tokens) => Ok(()),
-            Some(Delivered::Ended) => Err(RecvTimeoutError::Disconnected),
+            Some(Received::Tokens) => Ok(()),
+            Some(Received::Ended) => Err(RecvTimeoutError::Disconnected),
             None => Err(RecvTimeoutError::Timeout),
         }
     }
@@ -521,8 +521,8 @@ impl Receiver {
     ) -> Poll<Result<(), RecvError>> {
         let mut receiving = self.receiving(events, limit);
         wait::poll(&mut receiving, cx).map(|delivered| match delivered {
-            Delivered::Tokens => Ok(()),
-            Delivered::Ended => Err(RecvError),
+            Received::Tokens => Ok(()),
+            Received::Ended => Err(RecvError),
         })
     }
 
@@ -590,7 +590,7 @@ impl Receiver {
     /// One receive attempt, as `TokenConsumer::try_receive`, that after `close` delivers
     /// only positions below the end and then reports disconnection.
     #[inline]
-    fn receive_once(&self, events: &mut Events, limit: usize) -> Option<Result<(), ()>> {
+    fn receive_once(&self, events: &mut Events, limit: usize) -> Option<Received> {
         let Some(end) = self.end else {
             return self.consumer.try_receive(events, limit);
         };
@@ -599,9 +599,9 @@ impl Receiver {
         let limit = limit.min(events.carried_over().saturating_add(below_end));
         self.consumer.poll(events, limit);
         if !events.is_empty() {
-            Some(Ok(()))
+            Some(Received::Tokens)
         } else if self.consumer.head() == end {
-            Some(Err(()))
+            Some(Received::Ended)
         } else {
             // A notify that claimed a position before the close is still writing it.
             None
@@ -614,7 +614,7 @@ impl Receiver {
         events: &mut Events,
         limit: usize,
         deadline: Option<Instant>,
-    ) -> Option<Delivered> {
+    ) -> Option<Received> {
         wait::block(&mut self.receiving(events, limit), &self.wait, deadline)
     }
 
@@ -627,14 +627,6 @@ impl Receiver {
     }
 }
 
-/// What a receive that did not time out delivered.
-enum Delivered {
-    /// `events` holds at least one token.
-    Tokens,
-    /// Disconnected (or closed) with nothing pending.
-    Ended,
-}
-
 /// The event channel's receive as the wait layer sees it. Tokens are conflated and few: no
 /// run to look ahead for, and nothing the tail word does not show.
 struct Receiving<'a> {
@@ -644,14 +636,11 @@ struct Receiving<'a> {
 }
 
 impl Receive for Receiving<'_> {
-    type Output = Delivered;
+    type Output = Received;
 
     #[inline]
-    fn attempt(&mut self) -> Option<Delivered> {
-        match self.receiver.receive_once(self.events, self.limit)? {
-            Ok(()) => Some(Delivered::Tokens),
-            Err(()) => Some(Delivered::Ended),
-        }
+    fn attempt(&mut self) -> Option<Received> {
+        self.receiver.receive_once(self.events, self.limit)
     }
 
     fn waiter(&self) -> &Waiter {
