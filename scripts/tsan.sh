@@ -10,7 +10,8 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
 fi
 rustup component add --toolchain nightly rust-src >/dev/null 2>&1 || true
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(notify_stress notify_event_channel mailbox_behaviour)
+[ ${#tests[@]} -gt 0 ] || tests=(notify_stress notify_event_channel mailbox_enqueue mailbox_policies
+  mailbox_receive mailbox_lifecycle mailbox_wakeups)
 args=()
 for t in "${tests[@]}"; do args+=(--test "$t"); done
 start=$SECONDS

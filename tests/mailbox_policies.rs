@@ -1,6 +1,9 @@
-//! The kind-filtered policy building blocks (`drop_oldest_where`, `capped_where`): one message
-//! kind never evicts or refuses because of another, and every evicted message is dropped
-//! exactly once. The whole-overflow versions are shown losing requests, as the reason why.
+//! Policies: the building blocks (`replace`, `merge`, `drop_oldest`, `drop_newest`, `capped`,
+//! and the kind-filtered `drop_oldest_where` / `capped_where`) in custom policies, the
+//! unreliable flavour's rejections and how they are counted, a panicking policy, and `Stats`.
+//! The kind-filtered blocks: one message kind never evicts or refuses because of another, and
+//! every evicted message is dropped exactly once; the whole-overflow versions are shown losing
+//! requests, as the reason why.
 #![cfg(not(loom))]
 
 use std::collections::VecDeque;
@@ -15,6 +18,108 @@ use proptest::prelude::*;
 
 fn cap(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).unwrap()
+}
+
+#[derive(Debug, PartialEq)]
+enum Update {
+    State { key: u8, value: u32 },
+    Count { key: u8, n: u32 },
+}
+
+impl Policy for Update {
+    type Overflow = VecDeque<Update>;
+    fn handle(overflow: &mut VecDeque<Update>, update: Update) {
+        match update {
+            Update::State { .. } => policies::replace(
+                overflow,
+                update,
+                |old, new| matches!((old, new), (Update::State { key: a, .. }, Update::State { key: b, .. }) if a == b),
+            ),
+            Update::Count { .. } => {
+                policies::merge(overflow, update, |old, new| match (old, new) {
+                    (Update::Count { key: a, n }, Update::Count { key: b, n: more }) if *a == b => {
+                        *n += more;
+                        None
+                    }
+                    (_, new) => Some(new),
+                })
+            }
+        }
+    }
+}
+
+#[test]
+fn replace_and_merge_policies_keep_one_message_per_key() {
+    let (sender, mut receiver) = mailbox::new::<Update>(cap(1));
+    let _ = sender.enqueue(Update::Count { key: 9, n: 0 }); // fills ready
+    for value in 1..=3 {
+        let _ = sender.enqueue(Update::State { key: 1, value });
+        let _ = sender.enqueue(Update::Count { key: 2, n: 10 });
+    }
+    assert_eq!(receiver.len(), 3);
+    let got: Vec<Update> = std::iter::from_fn(|| receiver.try_recv().ok()).collect();
+    assert_eq!(
+        got,
+        [
+            Update::Count { key: 9, n: 0 },
+            Update::State { key: 1, value: 3 },
+            Update::Count { key: 2, n: 30 },
+        ]
+    );
+}
+
+#[test]
+fn drop_oldest_and_drop_newest_building_blocks() {
+    struct Tick(u32);
+    impl Policy for Tick {
+        type Overflow = VecDeque<Tick>;
+        fn handle(overflow: &mut VecDeque<Tick>, tick: Tick) {
+            if tick.0 % 2 == 0 {
+                policies::drop_oldest(overflow, tick, 2);
+            } else {
+                policies::drop_newest(overflow, tick);
+            }
+        }
+    }
+    let (sender, mut receiver) = mailbox::new::<Tick>(cap(1));
+    for i in [0, 2, 4, 5, 6] {
+        let _ = sender.enqueue(Tick(i));
+    }
+    let got: Vec<u32> = std::iter::from_fn(|| receiver.try_recv().ok().map(|t| t.0)).collect();
+    assert_eq!(got, [0, 4, 6]);
+}
+
+struct Hint(u32);
+
+impl UnreliablePolicy for Hint {
+    type Overflow = VecDeque<Hint>;
+    fn handle(overflow: &mut VecDeque<Hint>, hint: Hint) -> bool {
+        policies::capped(overflow, hint, 2)
+    }
+}
+
+#[test]
+fn an_unreliable_policy_can_reject_and_is_counted() {
+    let (sender, mut receiver) = mailbox::new_unreliable::<Hint>(cap(1));
+    assert_eq!(sender.enqueue(Hint(0)), Unreliable::Outcome(Feedback::Ok));
+    assert_eq!(
+        sender.enqueue(Hint(1)),
+        Unreliable::Outcome(Feedback::Backoff)
+    );
+    assert_eq!(
+        sender.enqueue(Hint(2)),
+        Unreliable::Outcome(Feedback::Backoff)
+    );
+    assert_eq!(sender.enqueue(Hint(3)), Unreliable::Rejected);
+    let stats = receiver.stats();
+    assert_eq!((stats.backoff, stats.rejected), (2, 1));
+    let got: Vec<u32> = std::iter::from_fn(|| receiver.try_recv().ok().map(|h| h.0)).collect();
+    assert_eq!(got, [0, 1, 2]);
+    drop(receiver);
+    assert_eq!(
+        sender.enqueue(Hint(4)),
+        Unreliable::Outcome(Feedback::Closed)
+    );
 }
 
 /// The actor's messages: requests carry a reply channel and must all be served; ticks are
@@ -510,4 +615,55 @@ fn stats_count_what_the_ready_made_policies_dropped() {
     assert_eq!(sender.enqueue(Chosen(3, 1)), Unreliable::Rejected); // refused, returned
     let stats = sender.stats();
     assert_eq!((stats.backoff, stats.rejected, stats.dropped), (2, 1, 1));
+}
+
+#[test]
+fn a_panicking_policy_propagates_and_leaves_the_mailbox_usable() {
+    struct Fragile {
+        explode: bool,
+        drops: Arc<AtomicUsize>,
+    }
+    impl Drop for Fragile {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    impl Policy for Fragile {
+        type Overflow = VecDeque<Fragile>;
+        fn handle(overflow: &mut VecDeque<Fragile>, message: Fragile) {
+            if message.explode {
+                panic!("policy refuses");
+            }
+            overflow.push_back(message);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let make = |explode| Fragile {
+        explode,
+        drops: Arc::clone(&drops),
+    };
+    let (sender, mut receiver) = mailbox::new::<Fragile>(cap(1));
+    assert_eq!(sender.enqueue(make(false)), Feedback::Ok);
+    assert_eq!(sender.enqueue(make(false)), Feedback::Backoff);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = sender.enqueue(make(true));
+    }));
+    assert!(panicked.is_err(), "the policy's panic reaches the sender");
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        1,
+        "the panicking message dropped once"
+    );
+    assert_eq!(
+        sender.enqueue(make(false)),
+        Feedback::Backoff,
+        "still usable"
+    );
+    assert_eq!(receiver.len(), 3);
+    for _ in 0..3 {
+        assert!(receiver.try_recv().is_ok());
+    }
+    assert_eq!(drops.load(Ordering::Relaxed), 4);
+    drop((sender, receiver));
+    assert_eq!(drops.load(Ordering::Relaxed), 4, "nothing dropped twice");
 }

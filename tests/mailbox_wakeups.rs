@@ -1,9 +1,11 @@
-//! Who wakes whom: reading a mailbox's depth or stats wakes no receiver, and no receive waits
-//! for a sender's policy (try receives answer at once, timed ones honour their deadline, the
-//! blocking and async ones sleep until the policy is done and are then woken).
+//! Who wakes whom: reading a mailbox's depth or stats wakes no receiver and never makes one
+//! sleep through a message, and no receive waits for a sender's policy (try receives answer at
+//! once, timed ones honour their deadline, the blocking and async ones sleep until the policy
+//! is done and are then woken, never blocking their executor meanwhile).
 #![cfg(not(loom))]
 
 mod common;
+use common::{cap, runtime, wait_for, Slow, IN_POLICY, RELEASE_POLICY};
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -12,8 +14,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::cap;
-use conflux::mailbox::{self, policies, Feedback, Policy, RecvTimeoutError, TryRecvError};
+use conflux::mailbox::{
+    self, policies, policies::Spill, Feedback, Policy, RecvTimeoutError, TryRecvError,
+};
 
 struct CountingWaker(AtomicUsize);
 
@@ -150,6 +153,58 @@ fn a_receive_task_that_reads_its_own_depth_each_poll_does_not_wake_itself() {
     });
 }
 
+/// `Sender::len` read in a loop from other threads while the receiver sleeps in `recv_many`:
+/// no published message may be slept through (a depth read takes the overflow lock). Also: the count never exceeds what can be queued.
+#[test]
+fn sender_len_readers_never_make_the_receiver_sleep_through_a_message() {
+    let runtime = runtime();
+    let (sender, mut receiver) = mailbox::new::<Spill<u32>>(cap(2));
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let sender = sender.clone();
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                let mut max = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    max = max.max(sender.len());
+                }
+                max
+            })
+        })
+        .collect();
+    let consumer = runtime.spawn(async move {
+        let mut buffer = Vec::new();
+        let mut got = 0u32;
+        // The readers' clones keep the mailbox connected: stop at the last message.
+        while got < 5_000 {
+            assert!(receiver.recv_many(&mut buffer, 2).await > 0);
+            for Spill(i) in buffer.drain(..) {
+                assert_eq!(i, got);
+                got += 1;
+            }
+        }
+        got
+    });
+    for i in 0..5_000 {
+        let _ = sender.enqueue(Spill(i));
+        if i % 100 == 0 {
+            thread::sleep(Duration::from_micros(200));
+        }
+    }
+    drop(sender);
+    let got = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(30), consumer).await })
+        .expect("the receiver slept through a message")
+        .unwrap();
+    assert_eq!(got, 5_000);
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        // 2 in ready; overflow is unbounded for Spill, so only sanity: no wrap-around garbage.
+        assert!(reader.join().unwrap() <= 5_000);
+    }
+}
+
 #[test]
 fn try_receives_answer_at_once_while_a_senders_policy_runs() {
     let (_sender, mut receiver, gate, spilling) = mailbox_with_a_policy_running();
@@ -273,4 +328,44 @@ fn a_policy_panic_unwinding_into_a_panicking_waker_does_not_abort() {
     );
     assert_eq!(sender.enqueue(PanicsInPolicy(3, gate)), Feedback::Ok);
     assert_eq!(receiver.try_recv().map(|m| m.0), Ok(3));
+}
+
+/// While a sender's policy runs under the overflow lock, an async receive that
+/// finds `ready` empty must return `Pending` (and be woken when the policy's message is out)
+/// instead of waiting for the lock and blocking the executor's thread. One worker thread: if
+/// the receive blocks it, the second task never runs.
+#[test]
+fn an_async_receive_never_blocks_its_executor_while_a_policy_runs() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (sender, mut receiver) = mailbox::new::<Slow>(cap(1));
+    let spiller = thread::spawn(move || {
+        assert_eq!(sender.enqueue(Slow(1)), Feedback::Ok);
+        assert_eq!(sender.enqueue(Slow(2)), Feedback::Backoff); // the policy blocks here
+    });
+    assert!(wait_for(&IN_POLICY));
+    let took_first = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let receiving = {
+        let took_first = Arc::clone(&took_first);
+        runtime.spawn(async move {
+            let first = receiver.recv().await.map(|Slow(n)| n);
+            took_first.store(true, Ordering::SeqCst);
+            // `ready` is empty now, overflow is active and the lock is held.
+            let second = receiver.recv().await.map(|Slow(n)| n);
+            (first, second)
+        })
+    };
+    assert!(wait_for(&took_first));
+    let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    runtime.spawn({
+        let other_ran = Arc::clone(&other_ran);
+        async move { other_ran.store(true, Ordering::SeqCst) }
+    });
+    let ran = wait_for(&other_ran);
+    RELEASE_POLICY.store(true, Ordering::SeqCst);
+    assert!(ran, "the executor's only thread was blocked by the receive");
+    assert_eq!(runtime.block_on(receiving).unwrap(), (Some(1), Some(2)));
+    spiller.join().unwrap();
 }
