@@ -482,7 +482,7 @@ impl<T, M: Mode<T>> futures_core::FusedStream for Receiver<T, M> {
 
 impl<T, M: Mode<T>> Drop for Receiver<T, M> {
     fn drop(&mut self) {
-        self.shared.close(&self.head);
+        self.shared.drop_receiver(&self.head);
     }
 }
 

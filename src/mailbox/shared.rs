@@ -203,22 +203,13 @@ impl<T, M: Mode<T>> Shared<T, M> {
         } else {
             message
         };
-        // Relaxed: read under the lock by senders; the receiver's unlocked reads are ordered
-        // by the tail-word RMW of the guard's release (see the module docs). Only stored when
-        // it changes: every write of the flag is made under this lock, so the load sees the
-        // latest, and a store of `true` over `true` would take the line from the receiver,
-        // which reads it on every take (one more line moved per spilled message).
-        if !self.overflow_active.load(Ordering::Relaxed) {
-            // Relaxed: as the load; the lock and the tail-word RMW order it.
-            self.overflow_active.store(true, Ordering::Relaxed);
-            // Only a spill that raises the flag owes a receiver about to sleep the tail-word
-            // RMW: one that announced after the RMW of the spill that raised it sees the flag
-            // (and looks at the overflow instead of sleeping), one before was woken by it.
-            slow.mark_spilled();
-        }
-        // A panicking policy unwinds through the guard, which still unlocks and wakes.
-        let (accepted, discarded) =
-            super::policies::counting_discards(|| M::handle(&mut slow.overflow, message));
+        // The policy's panic is caught only to bring the flag in line with what it left, then
+        // continues to the sender (the guard still unlocks and wakes on the way out).
+        let (handled, discarded) = super::policies::counting_discards(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| M::handle(&mut slow.overflow, message)))
+        });
+        self.flag_what_is_retained(&mut slow);
+        let accepted = handled.unwrap_or_else(|payload| panic::resume_unwind(payload));
         // A refusal the policy returned is its rejection, counted once, as `rejected`.
         let refused = if accepted {
             discarded.refused
@@ -226,18 +217,38 @@ impl<T, M: Mode<T>> Shared<T, M> {
             discarded.refused.saturating_sub(1)
         };
         slow.stats.dropped += discarded.dropped + refused;
-        if slow.overflow.is_empty() {
-            // The policy dropped or refused the message and retains nothing: no fast path
-            // stays closed for it (with the flag left set, a sender refused over and over
-            // would hold every enqueue on the slow path until the receiver got the lock).
-            self.clear_if_emptied(&mut slow);
-        }
         if accepted {
             slow.stats.backoff += 1;
             Outcome::Handled
         } else {
             slow.stats.rejected += 1;
             Outcome::Rejected
+        }
+    }
+
+    /// After a policy ran: `overflow_active` says whether overflow retains anything. Raised
+    /// after the policy, not before: while the lock is held no other sender can spill, and a
+    /// fast-path sender racing a spill may come first anyway (senders interleave). So a policy
+    /// that drops or refuses its message (the overflow stays empty) writes no flag at all, and
+    /// a sender refused over and over costs the others nothing.
+    fn flag_what_is_retained(&self, slow: &mut OverflowLock<'_, T, M>) {
+        // Relaxed: read under the lock by senders; the receiver's unlocked reads are ordered
+        // by the tail-word RMW of the guard's release (see the module docs). Only stored when
+        // it changes: every write of the flag is made under this lock, so the load sees the
+        // latest, and a store of `true` over `true` would take the line from the receiver,
+        // which reads it on every take (one more line moved per spilled message).
+        let active = self.overflow_active.load(Ordering::Relaxed);
+        if slow.overflow.is_empty() {
+            if active {
+                self.clear_if_emptied(slow);
+            }
+        } else if !active {
+            // Relaxed: as the load; the lock and the tail-word RMW order it.
+            self.overflow_active.store(true, Ordering::Relaxed);
+            // Only a spill that raises the flag owes a receiver about to sleep the tail-word
+            // RMW: one that announced after the RMW of the spill that raised it sees the flag
+            // (and looks at the overflow instead of sleeping), one before was woken by it.
+            slow.mark_spilled();
         }
     }
 
@@ -544,7 +555,7 @@ impl<T, M: Mode<T>> Shared<T, M> {
     /// that panics, senders see `Closed` from then on and `closed()` completes. If the
     /// overflow's `Default` panics, the retained messages stay where they are and are dropped
     /// with the mailbox's memory, once, when the last sender goes.
-    pub(crate) fn close(&self, head: &ReadyHead) {
+    pub(crate) fn drop_receiver(&self, head: &ReadyHead) {
         sync::lock(&self.overflow.slow).closed = true;
         self.ready.close(head);
         let mut first_panic = self.wake_everyone_at_close();
