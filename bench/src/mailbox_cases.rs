@@ -151,14 +151,18 @@ impl BlockingRecv for ConfluxRefusing {
 /// out with `--no-default-features` (it pulls in commonware-runtime and, through it, C crypto
 /// libraries that make most of the runner's first build).
 #[cfg(feature = "commonware")]
+pub(crate) use commonware_peer::NoMetrics;
+
+#[cfg(feature = "commonware")]
 mod commonware_peer {
     use std::collections::VecDeque;
 
     use super::{nz, Mailbox};
 
-    /// commonware-actor's mailbox needs a metrics sink; this one discards everything.
+    /// commonware-actor's mailbox needs a metrics sink; this one discards everything (the
+    /// fan-in rows use it too).
     #[derive(Clone, Copy, Debug, Default)]
-    struct NoMetrics;
+    pub(crate) struct NoMetrics;
 
     impl commonware_runtime::Supervisor for NoMetrics {
         fn name(&self) -> commonware_runtime::Name {

@@ -381,42 +381,8 @@ impl TaskFanIn for Tokio {
     }
 }
 
-/// commonware-actor's mailbox needs a metrics sink; this one discards everything.
 #[cfg(feature = "commonware")]
-#[derive(Clone, Copy, Debug, Default)]
-struct NoMetrics;
-
-#[cfg(feature = "commonware")]
-impl commonware_runtime::Supervisor for NoMetrics {
-    fn name(&self) -> commonware_runtime::Name {
-        commonware_runtime::Name::default()
-    }
-    fn child(&self, _label: &'static str) -> Self {
-        NoMetrics
-    }
-    fn with_attribute(self, _key: &'static str, _value: impl std::fmt::Display) -> Self {
-        self
-    }
-}
-
-#[cfg(feature = "commonware")]
-impl commonware_runtime::Metrics for NoMetrics {
-    fn register<
-        N: Into<String>,
-        H: Into<String>,
-        M: commonware_runtime::telemetry::metrics::Metric,
-    >(
-        &self,
-        _name: N,
-        _help: H,
-        metric: M,
-    ) -> commonware_runtime::telemetry::metrics::Registered<M> {
-        commonware_runtime::telemetry::metrics::Registered::detached(metric)
-    }
-    fn encode(&self) -> String {
-        String::new()
-    }
-}
+use crate::mailbox_cases::NoMetrics;
 
 /// commonware's message: spills, like `Spill<u64>` on the conflux side.
 #[cfg(feature = "commonware")]
