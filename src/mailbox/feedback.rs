@@ -32,6 +32,11 @@ pub enum Feedback {
     /// [`policies::drop_oldest`] may evict it later). A hint to slow down, not a promise of
     /// delivery: `Backoff` says only that the policy ran.
     ///
+    /// To slow down rather than hand messages to the policy, send the next ones with
+    /// [`Sender::send`](crate::mailbox::Sender::send)`.await` (or
+    /// [`send_blocking`](crate::mailbox::Sender::send_blocking)): it waits for room in `ready`
+    /// and never overtakes what the policy retained.
+    ///
     /// A sender that must know when its message is refused uses an
     /// [`UnreliablePolicy`](crate::mailbox::UnreliablePolicy): a policy that returns `false`
     /// makes the enqueue answer [`Unreliable::Rejected`], counted in

@@ -315,7 +315,8 @@ impl<T: Policy> Sender<T, mode::ReliableMode> {
     /// (which the newcomer must not overtake), `T`'s [`Policy`] handles it under the overflow
     /// lock and the answer is [`Feedback::Backoff`]: a hint to slow down, whatever the policy
     /// did with the message (it may have dropped it; see [`Feedback::Backoff`]). Once the
-    /// receiver is gone the message is dropped and the answer is [`Feedback::Closed`].
+    /// receiver is gone the message is dropped and the answer is [`Feedback::Closed`]. To wait
+    /// for room instead, use [`send`](Sender::send) or [`send_blocking`](Sender::send_blocking).
     ///
     /// # Panics
     ///
