@@ -7,39 +7,46 @@
 //!               lock ─▶ closed? ─▶ Closed    lock ─▶ overflow empty? ─▶ ready.push (stale full) ─▶ Ok
 //!                      │                            │ no, or still full
 //!                      ▼                            ▼
-//!               overflow_active = true; Policy::handle ─▶ Backoff / Rejected; wake an announced receiver
+//!               Policy::handle ─▶ overflow retains something? overflow_active = true
+//!               ─▶ Backoff / Rejected; the release wakes an announced receiver
 //!
-//!  receive ─▶ ready.pop ─▶ overflow_active? ─▶ lock (try_lock while ready still has some, and
-//!                                              always in async receives: held? Pending);
+//!  receive ─▶ ready.pop ─▶ overflow_active? ─▶ try_lock (held by a sender: skip the next
+//!                                              31 refills; ready empty: Empty / Pending /
+//!                                              sleep until the holder's release, or wait
+//!                                              for it in an untimed recv_blocking);
 //!                                              Overflow::drain into ready (front to back);
 //!                                              overflow empty? ─▶ overflow_active = false
 //! ```
 //!
 //! * **No overtaking.** While overflow retains anything, `overflow_active` sends every enqueue
-//!   to the slow path, where it queues behind the retained messages; a sender sees its own
-//!   spill, so its messages stay in order. The flag is cleared under the lock once overflow
+//!   (and every `send`, which then waits) to the slow path, where it queues behind the retained
+//!   messages; a sender sees its own spill, so its messages stay in order. The flag is raised
+//!   by the spill that leaves overflow non-empty and cleared under the lock once overflow
 //!   retains nothing: by the receiver after a refill, or by a sender whose policy dropped or
 //!   refused its message.
 //! * **No stale-full spill.** The slow path retries `ready` under the lock when overflow is
 //!   empty, so a stale "full" never puts a message into overflow while `ready` has room.
 //! * **Never stranded.** After each message taken the receiver refills `ready` if the lock is
-//!   free (a sender holding it is spilling; the next take retries), and whenever `ready` is
-//!   empty it waits for the lock and refills before answering; a receiver about to sleep re-checks `overflow_active` after its
-//!   announcement, and a spilling sender RMWs the tail word after setting the flag and wakes
-//!   what that RMW shows announced (the same single-modification-order argument as the wait
-//!   core's).
+//!   free (a sender holding it is spilling: the refill waits for a later take, 31 takes later
+//!   under contention), and whenever `ready` is empty it refills before answering, or, if a
+//!   sender holds the lock, asks that sender's release to wake it. A receiver about to sleep
+//!   re-checks `overflow_active` after its announcement, and the spill that raised the flag
+//!   RMWs the tail word afterwards and wakes what that RMW shows announced (the same
+//!   single-modification-order argument as the wait layer's).
 //! * **Close.** The receiver's drop marks the slow state closed, then closes the ring (a CLOSED
 //!   bit in the tail word stops new claims) and drops every message claimed before, then the
 //!   overflow: each message exactly once.
 //! * **Disconnect.** The last sender stores `disconnected` (Release) after all its enqueues;
 //!   a receiver that finds nothing and then sees the flag looks once more (ready and overflow)
 //!   before reporting the end.
-//! * **Panicking policies.** The policy runs with only the lock held; a panic unwinds through
+//! * **Panicking policies.** The policy runs with only the lock held; its panic is caught just
+//!   long enough to bring `overflow_active` in line with what it left, then unwinds through
 //!   the guard (the poisoned lock is recovered: the overflow is whatever the policy left, which
 //!   it keeps valid as any Rust value is across a panic), and the guard's release still wakes
 //!   whoever it owes a wake-up. The message was moved into the policy, which dropped or kept it
 //!   once.
-//! * **No receive waits for the overflow lock, and no waker runs under it.** Every holder goes
+//! * **No try, timed or async receive waits for the overflow lock, and no waker runs under
+//!   it** (an untimed `recv_blocking` may block its thread on it). Every holder goes
 //!   through [`OverflowLock`], whose release unlocks *first* and then wakes: a receiver that
 //!   announced a sleep if the holder spilled, a receiver that asked for the lock if the holder
 //!   was not the receiver itself, senders waiting for room if the receiver emptied the
