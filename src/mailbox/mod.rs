@@ -3,7 +3,9 @@
 //! Messages go into a bounded lock-free `ready` queue. When it is full, the message type's
 //! [`Policy`] decides what the overflow keeps (spill, replace, merge, drop, or reject for an
 //! [`UnreliablePolicy`]), so `enqueue` never blocks and memory stays under the caller's
-//! control; the [`Feedback`] says which happened.
+//! control; the [`Feedback`] says which happened. Senders that would rather wait for room
+//! use [`Sender::send`]`.await` or [`Sender::send_blocking`] (backpressure): they never hand
+//! the message to the policy.
 //!
 //! ```text
 //!  senders (any threads)                                       the receiver
@@ -14,6 +16,8 @@
 //!            overflow lock: Policy::handle(overflow, m)         │ after each message taken:
 //!            spill / replace / merge / drop / reject ──────────┘ refill ready, front to back
 //!            ──▶ Feedback::Backoff (or Unreliable::Rejected)
+//!  send(m) ──▶ nothing retained and room in ready? push : wait in line until the receiver
+//!              frees a slot (or empties the overflow); closed: the message comes back
 //! ```
 //!
 //! * **Fast path**: while overflow retains nothing, one load and a lock-free push; the
@@ -24,8 +28,10 @@
 //!   (also when a message's destructor panics), and later enqueues answer [`Feedback::Closed`].
 //!   [`Receiver::close`] stops intake the same way but keeps what was accepted for the receiver;
 //!   [`Sender::closed`] completes after either.
-//! * **Async receives never wait for a sender's policy**: a receive that finds only a sender
-//!   holding the overflow lock returns `Pending` and is woken when the sender lets go.
+//! * **Receives never wait for a sender's policy** (but an untimed `recv_blocking` may): a
+//!   receive that finds only a sender holding the overflow lock returns `Pending`, answers
+//!   `Empty`, or sleeps until the sender lets go or its deadline passes. Reading depth or stats
+//!   wakes no receiver.
 //! * **Disconnect**: when every [`Sender`] is gone, the receiver gets everything buffered, then
 //!   `None` / [`TryRecvError::Disconnected`]. A [`WeakSender`] does not count: it upgrades to a
 //!   `Sender` only while one still exists.
