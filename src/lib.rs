@@ -12,15 +12,19 @@
 //! ```text
 //!                conflux::notify                           conflux::mailbox
 //!   Token, Events, event_queue, event_channel,    Feedback, Policy, Overflow, policies,
-//!   event_queue_with_waker, LocalNotify           new, new_unreliable, Sender, Receiver
+//!   event_queue_with_waker, LocalNotify           new, new_unreliable, Sender (enqueue,
+//!                     │                           send), WeakSender, Receiver
 //!                     │                                         │
 //!   core::token_queue: pending bits + FIFO       core::ready_queue: bounded MPSC ring
-//!   ring of u32 token indices                    with per-slot stamps, + overflow lock
+//!   ring of u32 token indices                    with per-slot stamps (+ the mailbox's
+//!                     │                          overflow lock, in mailbox::shared)
 //!                     └──────────────┬──────────────────────────┘
-//!   core::waiter: sleep announcements in each queue's tail word,
-//!                 thread parking or an async Waker
-//!   core::wake_hook: the same bit as "armed", for a loop that sleeps in epoll/mio
-//!                 and is woken by a user callback once per arm
+//!   core::wait: the one consumer's sleep announcement in each queue's tail word (thread
+//!               parking or an async Waker), senders waiting for room in a wait list,
+//!               the blocking and async receive loops, the spin heuristics
+//!   core::senders: sender handles and the end of the stream; core::close_signal: closed()
+//!   core::wake_hook: the announcement bit as "armed", for a loop that sleeps in epoll/mio
+//!               and is woken by a user callback once per arm
 //!                                    │
 //!   sync: std types, or loom's under --cfg loom
 //! ```
